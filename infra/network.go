@@ -1,0 +1,302 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	ec2x "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	// DefaultVpcCidr is the VPC range when none is configured.
+	DefaultVpcCidr = "10.0.0.0/16"
+	// DefaultAvailabilityZones spreads subnets over two AZs, the minimum an ALB accepts.
+	DefaultAvailabilityZones = 2
+)
+
+// InterfaceEndpointServices are what Fargate tasks need with no NAT: image pulls (ecr.api,
+// ecr.dkr), logs, SSM parameters, Secrets Manager and ECS Exec (ssmmessages).
+var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "ssmmessages"}
+
+// NetworkArgs configures NewNetwork.
+type NetworkArgs struct {
+	// Account identifies the AWS account, partition and region. Required.
+	Account Account
+	// CidrBlock is the VPC's IPv4 range. Default DefaultVpcCidr. Valid: /16 to /24.
+	CidrBlock string
+	// AvailabilityZones is how many AZs get a public and a private subnet. Default 2. Valid: 2 or 3.
+	AvailabilityZones int
+	// NatGateways is how private subnets reach the internet. Default NatSingle.
+	// Valid: NatNone (needs VpcEndpoints), NatSingle, NatOnePerAz.
+	NatGateways NatStrategy
+	// VpcEndpoints adds interface endpoints for InterfaceEndpointServices. Default false.
+	// An S3 gateway endpoint is always added: it is free and carries ECR image layers.
+	VpcEndpoints bool
+	// FlowLogRetentionDays keeps VPC flow logs this long. Default 14. Valid: CloudWatchRetentionDays.
+	FlowLogRetentionDays int
+}
+
+// Network is a VPC with public subnets (ALB, NAT) and private subnets (tasks, database),
+// flow logs, a locked default security group and VPC endpoints.
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID            pulumi.StringOutput      `pulumi:"vpcId"`
+	VpcCidr          pulumi.StringOutput      `pulumi:"vpcCidr"`
+	PublicSubnetIDs  pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
+	PrivateSubnetIDs pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	FlowLogGroupName pulumi.StringOutput      `pulumi:"flowLogGroupName"`
+	// EndpointSecurityGroupID is empty when VpcEndpoints is false.
+	EndpointSecurityGroupID pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
+	// SubnetMask is the prefix length of every subnet (plain, for plans and tests).
+	SubnetMask int
+}
+
+func (a *NetworkArgs) withDefaults() NetworkArgs {
+	out := *a
+	if out.CidrBlock == "" {
+		out.CidrBlock = DefaultVpcCidr
+	}
+	if out.AvailabilityZones == 0 {
+		out.AvailabilityZones = DefaultAvailabilityZones
+	}
+	if out.NatGateways == "" {
+		out.NatGateways = NatSingle
+	}
+	if out.FlowLogRetentionDays == 0 {
+		out.FlowLogRetentionDays = 14
+	}
+	return out
+}
+
+func (a *NetworkArgs) validate() error {
+	var errs []error
+	if err := a.Account.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if reason := checkVpcCidr(a.CidrBlock); reason != "" {
+		errs = append(errs, fmt.Errorf("NetworkArgs.CidrBlock %q: %s", a.CidrBlock, reason))
+	}
+	if a.AvailabilityZones < 2 || a.AvailabilityZones > 3 {
+		errs = append(errs, fmt.Errorf("NetworkArgs.AvailabilityZones %d: must be 2 or 3", a.AvailabilityZones))
+	}
+	if !slices.Contains([]NatStrategy{NatNone, NatSingle, NatOnePerAz}, a.NatGateways) {
+		errs = append(errs, fmt.Errorf("NetworkArgs.NatGateways %q: must be None, Single or OnePerAz", a.NatGateways))
+	}
+	if a.NatGateways == NatNone && !a.VpcEndpoints {
+		errs = append(errs, errors.New("NetworkArgs: NatGateways None needs VpcEndpoints, or tasks cannot pull images"))
+	}
+	if !slices.Contains(CloudWatchRetentionDays, a.FlowLogRetentionDays) {
+		errs = append(errs, fmt.Errorf("NetworkArgs.FlowLogRetentionDays %d: not a CloudWatch retention value", a.FlowLogRetentionDays))
+	}
+	return errors.Join(errs...)
+}
+
+// checkVpcCidr returns why s is not a usable VPC range, or "".
+func checkVpcCidr(s string) string {
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || !p.Addr().Is4():
+		return "must be an IPv4 CIDR block such as 10.0.0.0/16."
+	case p.Bits() < 16 || p.Bits() > 24:
+		return fmt.Sprintf("prefix /%d is not allowed: use /16 to /24 (AWS allows /16 to /28, and an ALB needs /27 subnets in each AZ).", p.Bits())
+	case p.Masked() != p:
+		return fmt.Sprintf("host bits are set; the network address is %s.", p.Masked())
+	}
+	return ""
+}
+
+// subnetMask splits the VPC into one block per AZ (rounded up to a power of two) and each
+// block into equal public and private halves. /24 over 3 AZs still gives /27 subnets.
+func subnetMask(cidr string, azs int) (azMask, mask int) {
+	p := netip.MustParsePrefix(cidr)
+	azMask = p.Bits() + bits.Len(uint(azs-1))
+	return azMask, azMask + 1
+}
+
+// NewNetwork builds the VPC and everything around it.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if args == nil {
+		args = &NetworkArgs{}
+	}
+	a := args.withDefaults()
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	n := &Network{}
+	if err := ctx.RegisterComponentResource("rails-infra:infra:Network", name, n, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+
+	azMask, mask := subnetMask(a.CidrBlock, a.AvailabilityZones)
+	n.SubnetMask = mask
+	azCount := a.AvailabilityZones
+	strategy := ec2x.SubnetAllocationStrategyAuto
+	v, err := ec2x.NewVpc(ctx, name, &ec2x.VpcArgs{
+		CidrBlock:                 &a.CidrBlock,
+		NumberOfAvailabilityZones: &azCount,
+		AvailabilityZoneCidrMask:  &azMask,
+		SubnetStrategy:            &strategy,
+		SubnetSpecs: []ec2x.SubnetSpecArgs{
+			{Type: ec2x.SubnetTypePrivate, CidrMask: &mask},
+			{Type: ec2x.SubnetTypePublic, CidrMask: &mask},
+		},
+		NatGateways: &ec2x.NatGatewayConfigurationArgs{Strategy: ec2x.NatGatewayStrategy(a.NatGateways)},
+		// Private DNS for interface endpoints needs both.
+		EnableDnsHostnames: pulumi.Bool(true),
+		EnableDnsSupport:   pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	n.VpcID = v.VpcId
+	n.VpcCidr = pulumi.String(a.CidrBlock).ToStringOutput()
+	n.PublicSubnetIDs = v.PublicSubnetIds
+	n.PrivateSubnetIDs = v.PrivateSubnetIds
+
+	// The default SG allows all traffic between its members; adopting it with no rules removes that.
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
+		VpcId: v.VpcId,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	if n.FlowLogGroupName, err = newFlowLogs(ctx, name, v.VpcId, a, parent); err != nil {
+		return nil, err
+	}
+
+	// Private route tables: looked up after the awsx VPC has created them all.
+	rts := ec2.GetRouteTablesOutput(ctx, ec2.GetRouteTablesOutputArgs{
+		VpcId: v.VpcId,
+		Filters: ec2.GetRouteTablesFilterArray{ec2.GetRouteTablesFilterArgs{
+			Name: pulumi.String("tag:SubnetType"), Values: pulumi.StringArray{pulumi.String("Private")},
+		}},
+	}, pulumi.Parent(n))
+	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           v.VpcId,
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", a.Account.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   rts.Ids(),
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	n.EndpointSecurityGroupID = pulumi.String("").ToStringOutput()
+	if a.VpcEndpoints {
+		sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
+			VpcId:       v.VpcId,
+			Description: pulumi.String("HTTPS from inside the VPC to AWS interface endpoints"),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-endpoints-https", &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId: sg.ID(),
+			Description:     pulumi.String("HTTPS from the VPC to interface endpoints"),
+			IpProtocol:      pulumi.String("tcp"),
+			FromPort:        pulumi.Int(443),
+			ToPort:          pulumi.Int(443),
+			CidrIpv4:        pulumi.String(a.CidrBlock),
+		}, parent); err != nil {
+			return nil, err
+		}
+		for _, svc := range InterfaceEndpointServices {
+			if _, err := ec2.NewVpcEndpoint(ctx, name+"-"+svc, &ec2.VpcEndpointArgs{
+				VpcId:             v.VpcId,
+				ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", a.Account.Region, svc),
+				VpcEndpointType:   pulumi.String("Interface"),
+				PrivateDnsEnabled: pulumi.Bool(true),
+				SubnetIds:         v.PrivateSubnetIds,
+				SecurityGroupIds:  pulumi.StringArray{sg.ID()},
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
+		n.EndpointSecurityGroupID = sg.ID().ToStringOutput()
+	}
+
+	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":                   n.VpcID,
+		"vpcCidr":                 n.VpcCidr,
+		"publicSubnetIds":         n.PublicSubnetIDs,
+		"privateSubnetIds":        n.PrivateSubnetIDs,
+		"flowLogGroupName":        n.FlowLogGroupName,
+		"endpointSecurityGroupId": n.EndpointSecurityGroupID,
+	}); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// newFlowLogs records ALL traffic to CloudWatch Logs through a role that can write only
+// to that one log group.
+func newFlowLogs(ctx *pulumi.Context, name string, vpcID pulumi.StringInput, a NetworkArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
+		RetentionInDays: pulumi.Int(a.FlowLogRetentionDays),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	trust, err := MarshalPolicy(PolicyDocument{Statement: []Statement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": a.Account.AccountID},
+			"ArnLike":      map[string]any{"aws:SourceArn": a.Account.ARN("ec2", "vpc-flow-log/*")},
+		},
+	}}})
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
+		Description:      pulumi.String("Lets VPC Flow Logs write to this stack's flow log group"),
+		AssumeRolePolicy: pulumi.String(trust),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	policy := group.Arn.ApplyT(func(arn string) (string, error) {
+		return MarshalPolicy(PolicyDocument{Statement: []Statement{
+			{
+				Sid:      "WriteFlowLogs",
+				Effect:   "Allow",
+				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+				Resource: []string{arn, arn + ":*"},
+			},
+			{
+				// DescribeLogGroups is a list call: it takes only a log-group:* resource.
+				Sid:      "FindLogGroup",
+				Effect:   "Allow",
+				Action:   []string{"logs:DescribeLogGroups"},
+				Resource: []string{a.Account.ARN("logs", "log-group:*")},
+			},
+		}})
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: policy,
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if _, err := ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
+		VpcId:                  vpcID,
+		TrafficType:            pulumi.String("ALL"),
+		LogDestinationType:     pulumi.String("cloud-watch-logs"),
+		LogDestination:         group.Arn,
+		IamRoleArn:             role.Arn,
+		MaxAggregationInterval: pulumi.Int(60),
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return group.Name, nil
+}

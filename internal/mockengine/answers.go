@@ -1,0 +1,380 @@
+package mockengine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// albZoneIDs are the canonical hosted zone ids of Application Load Balancers per region
+// (Route53 alias targets), as published in the AWS General Reference.
+var albZoneIDs = map[string]string{
+	"ap-northeast-1": "Z14GRHDCWA56QT",
+	"ap-northeast-3": "Z5LXEXXYW11ES",
+	"us-east-1":      "Z35SXDOTRQ7X7K",
+	"us-west-2":      "Z1H1FL5HABSF5",
+	"eu-west-1":      "Z32O12XQLNTSW2",
+}
+
+// physicalNameKey is the input that holds each auto-named type's physical name.
+var physicalNameKey = map[string]string{
+	"aws:cloudwatch/logGroup:LogGroup":                  "name",
+	"aws:iam/role:Role":                                 "name",
+	"aws:iam/policy:Policy":                             "name",
+	"aws:iam/rolePolicy:RolePolicy":                     "name",
+	"aws:ecs/cluster:Cluster":                           "name",
+	"aws:ecs/service:Service":                           "name",
+	"aws:lb/loadBalancer:LoadBalancer":                  "name",
+	"aws:lb/targetGroup:TargetGroup":                    "name",
+	"aws:ecr/repository:Repository":                     "name",
+	"aws:ec2/securityGroup:SecurityGroup":               "name",
+	"aws:rds/subnetGroup:SubnetGroup":                   "name",
+	"aws:rds/parameterGroup:ParameterGroup":             "name",
+	"aws:rds/instance:Instance":                         "identifier",
+	"aws:s3/bucketV2:BucketV2":                          "bucket",
+	"aws:s3/bucket:Bucket":                              "bucket",
+	"aws:appautoscaling/policy:Policy":                  "name",
+	"aws:ssm/parameter:Parameter":                       "name",
+	"aws:ecs/taskDefinition:TaskDefinition":             "family",
+	"aws:secretsmanager/secret:Secret":                  "name",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":            "name",
+	"aws:sns/topic:Topic":                               "name",
+	"aws:cloudwatch/eventRule:EventRule":                "name",
+	"aws:iam/instanceProfile:InstanceProfile":           "name",
+	"aws:lb/listenerRule:ListenerRule":                  "",
+	"aws:route53/record:Record":                         "name",
+	"aws:acm/certificate:Certificate":                   "domainName",
+	"aws:kms/key:Key":                                   "",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "",
+	"aws:ec2/flowLog:FlowLog":                           "",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "",
+}
+
+func str(m resource.PropertyMap, key string) string {
+	v, ok := m[resource.PropertyKey(key)]
+	if !ok {
+		return ""
+	}
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsString() {
+		return v.StringValue()
+	}
+	if v.IsNumber() {
+		return fmt.Sprint(v.NumberValue())
+	}
+	return ""
+}
+
+func set(m resource.PropertyMap, key string, v any) {
+	if _, ok := m[resource.PropertyKey(key)]; !ok {
+		m[resource.PropertyKey(key)] = resource.NewPropertyValue(v)
+	}
+}
+
+// answer fills state with what AWS would return and gives the resource's id.
+func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, error) {
+	h := hexID(r.URN, 17)
+	region, acct := m.Region, m.AccountID
+	arn := func(service, res string) string {
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, acct, res)
+	}
+
+	// The provider auto-names: logical name + "-" + 7 hex chars (or a namePrefix + suffix).
+	name := ""
+	if key, ok := physicalNameKey[r.Type]; ok && key != "" {
+		name = str(state, key)
+		if name == "" {
+			if p := str(state, key+"Prefix"); p != "" {
+				name = p + hexID(r.URN, 26)
+			} else {
+				name = r.Name + "-" + hexID(r.URN, 7)
+			}
+			state[resource.PropertyKey(key)] = resource.NewPropertyValue(name)
+		}
+	}
+
+	switch r.Type {
+	case "awsx:ec2:Vpc":
+		azs := 3
+		if n := state["numberOfAvailabilityZones"]; n.IsNumber() {
+			azs = int(n.NumberValue())
+		}
+		vpcID := "vpc-" + h
+		var pub, priv []any
+		for i := range azs {
+			pub = append(pub, fmt.Sprintf("subnet-%s", hexID(fmt.Sprintf("%s/public/%d", r.URN, i), 17)))
+			priv = append(priv, fmt.Sprintf("subnet-%s", hexID(fmt.Sprintf("%s/private/%d", r.URN, i), 17)))
+		}
+		set(state, "vpcId", vpcID)
+		set(state, "publicSubnetIds", pub)
+		set(state, "privateSubnetIds", priv)
+		set(state, "isolatedSubnetIds", []any{})
+		return "", nil
+	case "awsx:ecr:Image":
+		url := str(state, "repositoryUrl")
+		set(state, "imageUri", url+"@sha256:"+hexID(r.URN+"image", 64))
+		return "", nil
+
+	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+		id := "sg-" + h
+		set(state, "arn", arn("ec2", "security-group/"+id))
+		set(state, "ownerId", acct)
+		return id, nil
+	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+		id := "sgr-" + h
+		set(state, "arn", arn("ec2", "security-group-rule/"+id))
+		set(state, "securityGroupRuleId", id)
+		return id, nil
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id := "vpce-" + h
+		set(state, "arn", arn("ec2", "vpc-endpoint/"+id))
+		set(state, "state", "available")
+		if str(state, "vpcEndpointType") == "Gateway" {
+			set(state, "prefixListId", "pl-"+hexID(r.URN, 8))
+		}
+		return id, nil
+	case "aws:ec2/flowLog:FlowLog":
+		id := "fl-" + h
+		set(state, "arn", arn("ec2", "vpc-flow-log/"+id))
+		return id, nil
+
+	case "aws:cloudwatch/logGroup:LogGroup":
+		set(state, "arn", arn("logs", "log-group:"+name))
+		return name, nil
+	case "aws:iam/role:Role":
+		set(state, "arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, name))
+		set(state, "uniqueId", "AROA"+strings.ToUpper(hexID(r.URN, 17)))
+		return name, nil
+	case "aws:iam/policy:Policy":
+		a := fmt.Sprintf("arn:aws:iam::%s:policy/%s", acct, name)
+		set(state, "arn", a)
+		return a, nil
+	case "aws:iam/rolePolicy:RolePolicy":
+		return str(state, "role") + ":" + name, nil
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		return str(state, "role") + "-" + h, nil
+
+	case "aws:ecs/cluster:Cluster":
+		a := arn("ecs", "cluster/"+name)
+		set(state, "arn", a)
+		return a, nil
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		a := arn("ecs", "task-definition/"+name+":1")
+		set(state, "arn", a)
+		set(state, "arnWithoutRevision", arn("ecs", "task-definition/"+name))
+		set(state, "revision", 1)
+		return name, nil
+	case "aws:ecs/service:Service":
+		cluster := str(state, "cluster")
+		clusterName := cluster[strings.LastIndex(cluster, "/")+1:]
+		return arn("ecs", "service/"+clusterName+"/"+name), nil
+
+	case "aws:lb/loadBalancer:LoadBalancer":
+		suffix := "app/" + name + "/" + hexID(r.URN, 16)
+		a := arn("elasticloadbalancing", "loadbalancer/"+suffix)
+		set(state, "arn", a)
+		set(state, "arnSuffix", suffix)
+		scheme := "internet-facing"
+		if v := state["internal"]; v.IsBool() && v.BoolValue() {
+			scheme = "internal"
+		}
+		dns := fmt.Sprintf("%s-%d.%s.elb.amazonaws.com", name, 1000000000+int(h[0])*7919, region)
+		if scheme == "internal" {
+			dns = "internal-" + dns
+		}
+		set(state, "dnsName", dns)
+		set(state, "zoneId", albZoneIDs[region])
+		return a, nil
+	case "aws:lb/targetGroup:TargetGroup":
+		suffix := "targetgroup/" + name + "/" + hexID(r.URN, 16)
+		a := arn("elasticloadbalancing", suffix)
+		set(state, "arn", a)
+		set(state, "arnSuffix", suffix)
+		return a, nil
+	case "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule":
+		kind := "listener"
+		if r.Type == "aws:lb/listenerRule:ListenerRule" {
+			kind = "listener-rule"
+		}
+		a := arn("elasticloadbalancing", kind+"/app/"+r.Name+"/"+hexID(r.URN, 16))
+		set(state, "arn", a)
+		return a, nil
+
+	case "aws:ecr/repository:Repository":
+		set(state, "arn", arn("ecr", "repository/"+name))
+		set(state, "registryId", acct)
+		set(state, "repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, name))
+		return name, nil
+	case "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy":
+		set(state, "registryId", acct)
+		return str(state, "repository"), nil
+
+	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+		set(state, "arn", "arn:aws:s3:::"+name)
+		set(state, "bucketDomainName", name+".s3.amazonaws.com")
+		set(state, "bucketRegionalDomainName", fmt.Sprintf("%s.s3.%s.amazonaws.com", name, region))
+		set(state, "region", region)
+		set(state, "hostedZoneId", "Z2M4EHUR26P7ZW")
+		return name, nil
+
+	case "aws:ssm/parameter:Parameter":
+		set(state, "arn", arn("ssm", "parameter/"+strings.TrimPrefix(name, "/")))
+		set(state, "version", 1)
+		return name, nil
+
+	case "aws:rds/instance:Instance":
+		port := 5432
+		if strings.HasPrefix(str(state, "engine"), "mysql") || strings.HasPrefix(str(state, "engine"), "mariadb") {
+			port = 3306
+		}
+		if p := state["port"]; p.IsNumber() {
+			port = int(p.NumberValue())
+		}
+		address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", name, hexID(acct+region, 11), region)
+		resourceID := "db-" + strings.ToUpper(hexID(r.URN, 26))
+		set(state, "arn", arn("rds", "db:"+name))
+		set(state, "address", address)
+		set(state, "endpoint", fmt.Sprintf("%s:%d", address, port))
+		set(state, "port", port)
+		set(state, "resourceId", resourceID)
+		set(state, "hostedZoneId", "Z24O6O9L7SGTNB")
+		if v := state["manageMasterUserPassword"]; v.IsBool() && v.BoolValue() {
+			set(state, "masterUserSecrets", []any{map[string]any{
+				"secretArn":    arn("secretsmanager", "secret:rds!"+strings.ToLower(resourceID)+"-"+hexID(r.URN, 6)),
+				"secretStatus": "active",
+				"kmsKeyId":     arn("kms", "key/"+hexID(r.URN+"kms", 32)),
+			}})
+		}
+		return resourceID, nil
+	case "aws:rds/subnetGroup:SubnetGroup":
+		set(state, "arn", arn("rds", "subgrp:"+name))
+		return name, nil
+	case "aws:rds/parameterGroup:ParameterGroup":
+		set(state, "arn", arn("rds", "pg:"+name))
+		return name, nil
+
+	case "aws:acm/certificate:Certificate":
+		a := arn("acm", "certificate/"+uuidish(r.URN))
+		set(state, "arn", a)
+		set(state, "status", "PENDING_VALIDATION")
+		set(state, "domainValidationOptions", m.validationOptions(state))
+		return a, nil
+	case "aws:acm/certificateValidation:CertificateValidation":
+		return str(state, "certificateArn"), nil
+	case "aws:route53/record:Record":
+		set(state, "fqdn", trimDot(name))
+		return str(state, "zoneId") + "_" + trimDot(name) + "_" + str(state, "type"), nil
+
+	case "aws:appautoscaling/target:Target":
+		set(state, "arn", arn("application-autoscaling", "scalable-target/"+hexID(r.URN, 24)))
+		return str(state, "resourceId"), nil
+	case "aws:appautoscaling/policy:Policy":
+		set(state, "arn", arn("autoscaling", "scalingPolicy:"+uuidish(r.URN)+":resource/"+str(state, "resourceId")+":policyName/"+name))
+		return name, nil
+	}
+
+	// Any other custom resource still gets a stable id and, if it has a name, an ARN-like value.
+	id := r.Name + "-" + h
+	set(state, "arn", arn(strings.SplitN(strings.TrimPrefix(r.Type, "aws:"), "/", 2)[0], id))
+	return id, nil
+}
+
+func uuidish(seed string) string {
+	x := hexID(seed, 32)
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// validationOptions returns one DNS record per requested name. As in ACM, a wildcard and
+// its base name share the same record, so callers must de-duplicate.
+func (m *Recorder) validationOptions(state resource.PropertyMap) []any {
+	names := []string{str(state, "domainName")}
+	if sans := state["subjectAlternativeNames"]; sans.IsArray() {
+		for _, s := range sans.ArrayValue() {
+			if s.IsString() {
+				names = append(names, s.StringValue())
+			}
+		}
+	}
+	var out []any
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "*.")
+		out = append(out, map[string]any{
+			"domainName":          n,
+			"resourceRecordName":  "_" + hexID("name:"+base, 32) + "." + base + ".",
+			"resourceRecordType":  "CNAME",
+			"resourceRecordValue": "_" + hexID("value:"+base, 32) + "." + hexID("zone:"+base, 10) + ".acm-validations.aws.",
+		})
+	}
+	return out
+}
+
+// invoke answers the data sources this program uses.
+func (m *Recorder) invoke(token string, args resource.PropertyMap) (map[string]any, error) {
+	region, acct := m.Region, m.AccountID
+	switch token {
+	case "aws:index/getRegion:getRegion":
+		return map[string]any{"id": region, "name": region, "region": region,
+			"description": "Mock region", "endpoint": "ec2." + region + ".amazonaws.com"}, nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return map[string]any{"id": acct, "accountId": acct,
+			"arn": fmt.Sprintf("arn:aws:iam::%s:user/deployer", acct), "userId": "AIDAEXAMPLEUSERID"}, nil
+	case "aws:index/getPartition:getPartition":
+		return map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}, nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		zones := []any{region + "a", region + "c", region + "d"}
+		return map[string]any{"id": region, "names": zones, "zoneIds": []any{"apne1-az4", "apne1-az1", "apne1-az2"}}, nil
+	case "aws:ec2/getRouteTables:getRouteTables":
+		// The program asks for the private route tables of the awsx VPC: one per AZ.
+		n := 0
+		for _, r := range m.OfType("awsx:ec2:Vpc") {
+			if v := r.Inputs["numberOfAvailabilityZones"]; v.IsNumber() {
+				n += int(v.NumberValue())
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("mockengine: getRouteTables called before any awsx:ec2:Vpc was registered")
+		}
+		ids := make([]any, n)
+		for i := range ids {
+			ids[i] = "rtb-" + hexID(fmt.Sprintf("rtb/%d", i), 17)
+		}
+		return map[string]any{"id": region, "ids": ids, "vpcId": str(args, "vpcId")}, nil
+	case "aws:route53/getZone:getZone":
+		return m.zone(args)
+	}
+	return nil, fmt.Errorf("mockengine: unexpected invoke %s (args %v): the program called a data source this harness does not answer; add a realistic answer in internal/mockengine/answers.go", token, PlainMap(args, true))
+}
+
+func (m *Recorder) zone(args resource.PropertyMap) (map[string]any, error) {
+	name, id := trimDot(str(args, "name")), str(args, "zoneId")
+	if v := args["privateZone"]; v.IsBool() && v.BoolValue() {
+		return nil, fmt.Errorf("mockengine: no private hosted zone matches %q", name+id)
+	}
+	found := false
+	for n, zid := range m.HostedZones {
+		if (name != "" && n == name) || (id != "" && zid == id) {
+			name, id, found = n, zid, true
+		}
+	}
+	if !found && m.AnyZoneExists {
+		if id == "" {
+			id = "Z" + strings.ToUpper(hexID("zone:"+name, 20))
+		}
+		if name == "" {
+			name = "zone-" + strings.ToLower(id) + ".example"
+		}
+		found = true
+	}
+	if !found {
+		// Matches the provider's message for a missing zone.
+		return nil, fmt.Errorf("no matching Route 53 Hosted Zone found (name %q, zoneId %q)", name, id)
+	}
+	return map[string]any{
+		"id": id, "zoneId": id, "name": name, "privateZone": false, "resourceRecordSetCount": 2,
+		"nameServers": []any{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"},
+		"arn":         "arn:aws:route53:::hostedzone/" + id, "callerReference": "mock", "comment": "", "tags": map[string]any{},
+	}, nil
+}
