@@ -102,8 +102,13 @@ type MapSource struct {
 	SecretKeys []string
 }
 
+// Get returns the raw value of a fully qualified key.
 func (m MapSource) Get(key string) (string, bool) { v, ok := m.Values[key]; return v, ok }
-func (m MapSource) IsSecret(key string) bool      { return slices.Contains(m.SecretKeys, key) }
+
+// IsSecret reports whether key was set with --secret.
+func (m MapSource) IsSecret(key string) bool { return slices.Contains(m.SecretKeys, key) }
+
+// Keys lists every key set, sorted.
 func (m MapSource) Keys() []string {
 	keys := make([]string, 0, len(m.Values))
 	for k := range m.Values {
@@ -180,20 +185,34 @@ func Parse(src Source, project, stack string) (*Config, error) {
 // KnownKeys lists every project key the program reads, unqualified and sorted. Pulumi.yaml
 // must declare exactly these.
 func KnownKeys() []string {
-	r := &reader{src: MapSource{}, read: map[string]bool{}}
-	c := &Config{Environment: EnvDev}
-	r.enum("environment", "dev", "", "dev", "prod")
+	keys := []string{}
+	for k := range describe(EnvDev).read {
+		if !strings.Contains(k, ":") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Defaults returns the Go default of every key that has one, as config text, for env.
+// Pulumi.yaml's declared defaults must match these.
+func Defaults(env Environment) map[string]string {
+	return describe(env).defaults
+}
+
+// describe runs every section reader on empty input to discover keys and defaults.
+func describe(env Environment) *reader {
+	r := &reader{src: MapSource{}, read: map[string]bool{}, defaults: map[string]string{}}
+	c := &Config{Environment: env}
+	r.enum("environment", string(env), "", string(EnvDev), string(EnvProd))
+	delete(r.defaults, "environment") // derived from the stack name, not a constant
 	r.network(c)
 	r.database(c)
 	r.service(c)
 	r.domain(c)
 	r.policy(c)
-	keys := make([]string, 0, len(r.read))
-	for k := range r.read {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return r
 }
 
 func defaultEnvironment(stack string) Environment {
@@ -207,7 +226,21 @@ func defaultEnvironment(stack string) Environment {
 type reader struct {
 	src      Source
 	read     map[string]bool
+	defaults map[string]string // filled only by describe()
 	problems []Problem
+}
+
+func (r *reader) noteDefault(key string, def any) {
+	if r.defaults == nil {
+		return
+	}
+	switch d := def.(type) {
+	case []string:
+		b, _ := json.Marshal(d)
+		r.defaults[key] = string(b)
+	default:
+		r.defaults[key] = fmt.Sprint(d)
+	}
 }
 
 func qualify(key string) string { return Namespace + ":" + key }
@@ -254,12 +287,14 @@ func (r *reader) str(key, def string) string {
 	if v, ok := r.raw(key); ok {
 		return strings.TrimSpace(v)
 	}
+	r.noteDefault(key, def)
 	return def
 }
 
 func (r *reader) integer(key string, def, lo, hi int, example string) int {
 	v, ok := r.raw(key)
 	if !ok {
+		r.noteDefault(key, def)
 		return def
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -277,6 +312,7 @@ func (r *reader) integer(key string, def, lo, hi int, example string) int {
 func (r *reader) oneOfInt(key string, def int, allowed []int) int {
 	v, ok := r.raw(key)
 	if !ok {
+		r.noteDefault(key, def)
 		return def
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -290,6 +326,7 @@ func (r *reader) oneOfInt(key string, def int, allowed []int) int {
 func (r *reader) boolean(key string, def bool) bool {
 	v, ok := r.raw(key)
 	if !ok {
+		r.noteDefault(key, def)
 		return def
 	}
 	switch strings.ToLower(strings.TrimSpace(v)) {
@@ -306,6 +343,7 @@ func (r *reader) boolean(key string, def bool) bool {
 func (r *reader) enum(key, def, hint string, allowed ...string) string {
 	v, ok := r.raw(key)
 	if !ok {
+		r.noteDefault(key, def)
 		return def
 	}
 	v = strings.TrimSpace(v)
@@ -324,6 +362,7 @@ func (r *reader) enum(key, def, hint string, allowed ...string) string {
 func (r *reader) stringList(key string, def []string, example string) []string {
 	v, ok := r.raw(key)
 	if !ok {
+		r.noteDefault(key, def)
 		return def
 	}
 	var out []string

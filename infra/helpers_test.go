@@ -1,0 +1,55 @@
+package infra
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rails-infra/rails-infra/internal/mockengine"
+)
+
+var testAccount = Account{AccountID: "123456789012", Partition: "aws", Region: "ap-northeast-1"}
+
+// runProgram runs fn on the recording engine as stack "test" of this project.
+func runProgram(t testing.TB, fn func(ctx *pulumi.Context) error) (*mockengine.Result, error) {
+	t.Helper()
+	return mockengine.Run(mockengine.Options{
+		Project: Namespace, Stack: "test",
+		Config: map[string]string{"aws:region": testAccount.Region},
+	}, func(ctx *pulumi.Context, _ mockengine.ExportFunc) error { return fn(ctx) })
+}
+
+// mustRun is runProgram that fails the test on error.
+func mustRun(t testing.TB, fn func(ctx *pulumi.Context) error) *mockengine.Result {
+	t.Helper()
+	res, err := runProgram(t, fn)
+	if err != nil {
+		t.Fatalf("program failed: %v", err)
+	}
+	return res
+}
+
+// one returns the only resource of a type, failing if there is not exactly one.
+func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resource {
+	t.Helper()
+	rs := res.OfType(token)
+	if len(rs) != 1 {
+		t.Fatalf("%s count = %d, want 1", token, len(rs))
+	}
+	return rs[0]
+}
+
+// policyOf parses an IAM policy JSON input.
+func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
+	t.Helper()
+	raw, ok := r.Input(key).(string)
+	if !ok {
+		t.Fatalf("%s %s: input %s is %T, want a JSON string", r.Type, r.Name, key, r.Input(key))
+	}
+	var doc PolicyDocument
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatalf("%s %s: %s is not a policy document: %v", r.Type, r.Name, key, err)
+	}
+	return doc
+}
