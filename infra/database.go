@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -135,7 +134,7 @@ func SupportsPerformanceInsights(class string) bool {
 // MinMaxAllocatedStorage is the smallest autoscaling ceiling RDS accepts: 10% above the
 // allocated storage (RDS rejects less with "Invalid max storage size").
 func MinMaxAllocatedStorage(allocated int) int {
-	return int(math.Ceil(float64(allocated) * 1.1))
+	return (allocated*11 + 9) / 10 // ceil(allocated × 1.1) in integers
 }
 
 var (

@@ -355,8 +355,12 @@ func TestDatabaseRejectsInvalidArgs(t *testing.T) {
 		{"an autoscaling ceiling at the allocated size", with(func(a *DatabaseArgs) { a.MaxAllocatedStorage = 20 }), "10% above"},
 		{"40 days of backups", with(func(a *DatabaseArgs) { a.BackupRetentionDays = pulumi.IntRef(40) }), "0 to 35"},
 		{"performance insights on a micro class", with(func(a *DatabaseArgs) { a.PerformanceInsights = true }), "does not support Performance Insights"},
-		{"protect without deletion protection", with(func(a *DatabaseArgs) { a.Protect, a.SkipFinalSnapshot, a.BackupRetentionDays = true, false, pulumi.IntRef(7) }), "DeletionProtection"},
-		{"protect without a final snapshot", with(func(a *DatabaseArgs) { a.Protect, a.DeletionProtection, a.BackupRetentionDays = true, true, pulumi.IntRef(7) }), "SkipFinalSnapshot"},
+		{"protect without deletion protection", with(func(a *DatabaseArgs) {
+			a.Protect, a.SkipFinalSnapshot, a.BackupRetentionDays = true, false, pulumi.IntRef(7)
+		}), "DeletionProtection"},
+		{"protect without a final snapshot", with(func(a *DatabaseArgs) {
+			a.Protect, a.DeletionProtection, a.BackupRetentionDays = true, true, pulumi.IntRef(7)
+		}), "SkipFinalSnapshot"},
 		{"protect with one day of backups", with(func(a *DatabaseArgs) { a.Protect, a.DeletionProtection, a.SkipFinalSnapshot = true, true, false }), "BackupRetentionDays >= 7"},
 		{"the postgres username", with(func(a *DatabaseArgs) { a.Username = "postgres" }), "reserved"},
 		{"the admin username on mysql", with(func(a *DatabaseArgs) { a.Engine, a.Username = EngineMySQL, "admin" }), "reserved"},
