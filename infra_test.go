@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -314,6 +317,50 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			}
 			if arn, _ := res.Exports["dbSecretArn"].Value.(string); !strings.HasPrefix(arn, "arn:aws:secretsmanager:") {
 				t.Errorf("dbSecretArn = %q, want a Secrets Manager ARN", arn)
+			}
+		})
+	}
+}
+
+// TestPulumiYamlDeclaresTheDatabaseKeys checks the database block of Pulumi.yaml: every db* key
+// the program reads is declared with a type and a description, and a declared default changes
+// nothing when set explicitly, in dev and in prod (so it equals the Go default).
+func TestPulumiYamlDeclaresTheDatabaseKeys(t *testing.T) {
+	proj, err := workspace.LoadProject("Pulumi.yaml")
+	if err != nil {
+		t.Fatalf("loading Pulumi.yaml: %v", err)
+	}
+	parse := func(env string, extra map[string]string) infra.DatabaseConfig {
+		t.Helper()
+		values := map[string]string{"aws:region": "ap-northeast-1", "rails-infra:environment": env}
+		maps.Copy(values, extra)
+		c, err := infra.Parse(infra.MapSource{Values: values}, "rails-infra", env)
+		if err != nil {
+			t.Fatalf("parse %s with %v: %v", env, extra, err)
+		}
+		return c.Database
+	}
+	for _, key := range infra.KnownKeys() {
+		if !strings.HasPrefix(key, "db") {
+			continue
+		}
+		t.Run(key+" is declared in Pulumi.yaml with a matching default", func(t *testing.T) {
+			decl, ok := proj.Config[key]
+			if !ok {
+				t.Fatalf("Pulumi.yaml does not declare %s", key)
+			}
+			if decl.Type == nil || !slices.Contains([]string{"string", "integer", "boolean"}, *decl.Type) || decl.Description == "" {
+				t.Errorf("%s: want a scalar type and a description, got type %v, description %q", key, decl.Type, decl.Description)
+			}
+			if decl.Default == nil {
+				return
+			}
+			for _, env := range []string{"dev", "prod"} {
+				unset := parse(env, nil)
+				set := parse(env, map[string]string{"rails-infra:" + key: fmt.Sprint(decl.Default)})
+				if unset != set {
+					t.Errorf("%s: Pulumi.yaml default %v differs from the Go default in %s:\n unset %+v\n   set %+v", key, decl.Default, env, unset, set)
+				}
 			}
 		})
 	}

@@ -292,7 +292,7 @@ func (a *DatabaseArgs) withDefaults(ctx *pulumi.Context, name string) DatabaseAr
 }
 
 var (
-	componentNamePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	componentNamePattern  = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 	identifierPrefixRegex = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	backupWindowPattern   = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$`)
 	maintWindowPattern    = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$`)
@@ -318,8 +318,8 @@ func identifierPrefix(stack, name string) string {
 func (a *DatabaseArgs) validate(name string) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !componentNamePattern.MatchString(name) {
-		bad("database name %q: must be 1-31 characters of a-z, 0-9 and -, starting with a letter (it prefixes RDS names)", name)
+	if len(name) > 31 || !componentNamePattern.MatchString(name) {
+		bad("database name %q: must be 1-31 characters of a-z, 0-9 and single hyphens, starting with a letter and not ending in a hyphen (it prefixes RDS names)", name)
 	}
 	if a.VpcID == nil {
 		bad("DatabaseArgs.VpcID is required")

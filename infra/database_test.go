@@ -3,6 +3,7 @@ package infra
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -423,8 +424,8 @@ func TestDatabaseRequiresTheNetwork(t *testing.T) {
 }
 
 func TestDatabaseRejectsAnUnusableComponentName(t *testing.T) {
-	for _, name := range []string{"Database", "my_db", "9db", ""} {
-		t.Run("rejects the name "+strconvQuote(name), func(t *testing.T) {
+	for _, name := range []string{"Database", "my_db", "9db", "", "db-", "my--db", strings.Repeat("d", 32)} {
+		t.Run("rejects the name "+strconv.Quote(name), func(t *testing.T) {
 			_, err := mockengine.Run(mockengine.Options{Project: "rails-infra", Stack: "dev", Config: map[string]string{"aws:region": "ap-northeast-1"}},
 				func(ctx *pulumi.Context, _ mockengine.ExportFunc) error {
 					a := devArgs()
@@ -540,5 +541,3 @@ func equalJSON(got, want any) bool {
 	}
 	return got == want
 }
-
-func strconvQuote(s string) string { return `"` + s + `"` }
