@@ -528,7 +528,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		Engine:           pulumi.String(string(a.Engine)),
 		EngineVersion:    pulumi.String(a.EngineVersion),
 		// Minor versions follow AWS automatically; a major upgrade happens only when
-		// EngineVersion is changed on purpose, which this permits.
+		// EngineVersion is changed on purpose, which this permits. It also replaces the
+		// parameter group (new family), whose old copy can only be deleted once the instance
+		// has switched, so major upgrades should run with ApplyImmediately.
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		AllowMajorVersionUpgrade: pulumi.Bool(true),
 		InstanceClass:            pulumi.String(a.InstanceClass),
