@@ -16,7 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// DbEngine is the RDS engine. Only engines Rails ships adapters for in its default Gemfile.
+// DbEngine is the RDS engine: the two Rails supports out of the box that RDS runs as instances.
 type DbEngine string
 
 const (
@@ -55,7 +55,7 @@ const (
 	SlowQueryMillis = 1000
 )
 
-// DefaultDbEngineVersion is the engine's major version when none is configured: the newest
+// DefaultDbEngineVersion is the engine's major version when none is configured: a current
 // major with years of RDS standard support left (MySQL 8.0 left standard support on
 // 2026-07-31, after which RDS bills Extended Support).
 var DefaultDbEngineVersion = map[DbEngine]string{EnginePostgres: "17", EngineMySQL: "8.4"}
