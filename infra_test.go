@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -165,6 +169,22 @@ var badConfig = []struct {
 	{"a region that is a city", "", map[string]string{"aws:region": "tokyo"}, "aws:region", "not an AWS region"},
 	{"a misspelled key", "", map[string]string{"rails-infra:vpcCIDR": "10.0.0.0/16"}, "rails-infra:vpcCIDR", `Did you mean "vpcCidr"`},
 	{"an unknown key", "", map[string]string{"rails-infra:webScale": "true"}, "rails-infra:webScale", "not a rails-infra setting"},
+	// --- database ---
+	{"a database engine other than postgres or mysql", "", map[string]string{"rails-infra:dbEngine": "oracle-ee"}, "rails-infra:dbEngine", "postgres | mysql"},
+	{"a postgres version written like mysql", "", map[string]string{"rails-infra:dbEngineVersion": "8.0"}, "rails-infra:dbEngineVersion", "major (17)"},
+	{"a mysql version past its support", "", map[string]string{"rails-infra:dbEngine": "mysql", "rails-infra:dbEngineVersion": "5.7"}, "rails-infra:dbEngineVersion", "8.0 or 8.4"},
+	{"an instance class without the db. prefix", "", map[string]string{"rails-infra:dbInstanceClass": "t4g.micro"}, "rails-infra:dbInstanceClass", "db.<family>.<size>"},
+	{"10 GiB of database storage", "", map[string]string{"rails-infra:dbAllocatedStorage": "10"}, "rails-infra:dbAllocatedStorage", "from 20 to 65536"},
+	{"an autoscaling ceiling equal to the storage", "", map[string]string{"rails-infra:dbMaxAllocatedStorage": "20"}, "rails-infra:dbMaxAllocatedStorage", "at least 22 GiB"},
+	{"40 days of database backups", "", map[string]string{"rails-infra:dbBackupRetentionDays": "40"}, "rails-infra:dbBackupRetentionDays", "from 0 to 35"},
+	{"the prod stack with 3 days of backups", "prod", map[string]string{"rails-infra:dbBackupRetentionDays": "3"}, "rails-infra:dbBackupRetentionDays", "environment is prod"},
+	{"the prod stack without deletion protection", "prod", map[string]string{"rails-infra:dbDeletionProtection": "false"}, "rails-infra:dbDeletionProtection", "environment is prod"},
+	{"the prod stack without a final snapshot", "prod", map[string]string{"rails-infra:dbFinalSnapshot": "false"}, "rails-infra:dbFinalSnapshot", "environment is prod"},
+	{"the postgres master username", "", map[string]string{"rails-infra:dbUsername": "postgres"}, "rails-infra:dbUsername", "reserved"},
+	{"the admin master username on mysql", "", map[string]string{"rails-infra:dbEngine": "mysql", "rails-infra:dbUsername": "admin"}, "rails-infra:dbUsername", "reserved"},
+	{"a database name with a dash", "", map[string]string{"rails-infra:dbName": "my-app"}, "rails-infra:dbName", "a-z, 0-9 and _"},
+	{"Performance Insights on db.t4g.micro", "", map[string]string{"rails-infra:dbPerformanceInsights": "true"}, "rails-infra:dbPerformanceInsights", "cannot run Performance Insights"},
+	{"multi-AZ as yes", "", map[string]string{"rails-infra:dbMultiAz": "yes"}, "rails-infra:dbMultiAz", "true or false"},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
@@ -213,5 +233,135 @@ func TestAllConfigProblemsAreReportedAtOnce(t *testing.T) {
 		if !keys[k] {
 			t.Errorf("problem for %s missing; got %v", k, cerr)
 		}
+	}
+}
+
+// dbExpectations is what each committed stack's database must be. Like stackExpectations, a new
+// stack file without an entry fails, so every environment's data safety is asserted.
+var dbExpectations = map[string]struct {
+	multiAz, deletionProtection, protect, finalSnapshot, performanceInsights bool
+	backupDays                                                               float64
+	class                                                                    string
+}{
+	"dev":  {multiAz: false, deletionProtection: false, protect: false, finalSnapshot: false, performanceInsights: false, backupDays: 1, class: "db.t4g.micro"},
+	"prod": {multiAz: true, deletionProtection: true, protect: true, finalSnapshot: true, performanceInsights: true, backupDays: 14, class: "db.t4g.medium"},
+}
+
+func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
+	stacks, err := mockengine.StackNames(".")
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no Pulumi.<stack>.yaml found: %v", err)
+	}
+	for _, stack := range stacks {
+		t.Run(stack+" stack keeps its database private, encrypted and as safe as its environment demands", func(t *testing.T) {
+			want, ok := dbExpectations[stack]
+			if !ok {
+				t.Fatalf("Pulumi.%s.yaml has no entry in dbExpectations; add what its database must be", stack)
+			}
+			res, err := runStack(t, stack, nil)
+			if err != nil {
+				t.Fatalf("program failed: %v", err)
+			}
+			dbs := res.OfType("aws:rds/instance:Instance")
+			if len(dbs) != 1 {
+				t.Fatalf("RDS instance count = %d, want 1", len(dbs))
+			}
+			db := dbs[0]
+			inputs := map[string]any{
+				"storageEncrypted": true, "publiclyAccessible": false, "manageMasterUserPassword": true,
+				"multiAz": want.multiAz, "deletionProtection": want.deletionProtection,
+				"skipFinalSnapshot": !want.finalSnapshot, "backupRetentionPeriod": want.backupDays,
+				"performanceInsightsEnabled": want.performanceInsights, "instanceClass": want.class,
+			}
+			for k, v := range inputs {
+				if got := db.Input(k); got != v {
+					t.Errorf("%s %s = %v, want %v", db.Name, k, got, v)
+				}
+			}
+			if db.Protect != want.protect {
+				t.Errorf("%s protect = %v, want %v", db.Name, db.Protect, want.protect)
+			}
+			if snap, _ := db.Input("finalSnapshotIdentifier").(string); want.finalSnapshot != (snap != "") {
+				t.Errorf("%s finalSnapshotIdentifier = %q, want one exactly when a final snapshot is kept", db.Name, snap)
+			}
+			if db.Input("password") != nil {
+				t.Errorf("%s has a password input; RDS must manage it", db.Name)
+			}
+			groups := res.OfType("aws:rds/subnetGroup:SubnetGroup")
+			private, _ := res.Exports["privateSubnetIds"].Value.([]any)
+			if len(groups) != 1 || fmt.Sprint(groups[0].Input("subnetIds")) != fmt.Sprint(private) {
+				t.Errorf("DB subnet group is not over the network's private subnets %v", private)
+			}
+			params := res.OfType("aws:rds/parameterGroup:ParameterGroup")
+			if len(params) != 1 {
+				t.Fatalf("parameter group count = %d, want 1", len(params))
+			}
+			forced := false
+			list, _ := params[0].Input("parameters").([]any)
+			for _, p := range list {
+				if m, _ := p.(map[string]any); m["name"] == "rds.force_ssl" && m["value"] == "1" {
+					forced = true
+				}
+			}
+			if !forced || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
+				t.Errorf("%s does not use a parameter group with rds.force_ssl=1: %v", db.Name, list)
+			}
+			for _, k := range []string{"dbAddress", "dbPort", "dbName", "dbUsername", "dbSecretArn", "dbSecurityGroupId"} {
+				e, ok := res.Exports[k]
+				if !ok || e.Value == nil || e.Value == "" {
+					t.Errorf("output %s missing", k)
+				}
+				if e.Secret {
+					t.Errorf("output %s is secret; outputs must hold only connection facts", k)
+				}
+			}
+			if arn, _ := res.Exports["dbSecretArn"].Value.(string); !strings.HasPrefix(arn, "arn:aws:secretsmanager:") {
+				t.Errorf("dbSecretArn = %q, want a Secrets Manager ARN", arn)
+			}
+		})
+	}
+}
+
+// TestPulumiYamlDeclaresTheDatabaseKeys checks the database block of Pulumi.yaml: every db* key
+// the program reads is declared with a type and a description, and a declared default changes
+// nothing when set explicitly, in dev and in prod (so it equals the Go default).
+func TestPulumiYamlDeclaresTheDatabaseKeys(t *testing.T) {
+	proj, err := workspace.LoadProject("Pulumi.yaml")
+	if err != nil {
+		t.Fatalf("loading Pulumi.yaml: %v", err)
+	}
+	parse := func(env string, extra map[string]string) infra.DatabaseConfig {
+		t.Helper()
+		values := map[string]string{"aws:region": "ap-northeast-1", "rails-infra:environment": env}
+		maps.Copy(values, extra)
+		c, err := infra.Parse(infra.MapSource{Values: values}, "rails-infra", env)
+		if err != nil {
+			t.Fatalf("parse %s with %v: %v", env, extra, err)
+		}
+		return c.Database
+	}
+	for _, key := range infra.KnownKeys() {
+		if !strings.HasPrefix(key, "db") {
+			continue
+		}
+		t.Run(key+" is declared in Pulumi.yaml with a matching default", func(t *testing.T) {
+			decl, ok := proj.Config[key]
+			if !ok {
+				t.Fatalf("Pulumi.yaml does not declare %s", key)
+			}
+			if decl.Type == nil || !slices.Contains([]string{"string", "integer", "boolean"}, *decl.Type) || decl.Description == "" {
+				t.Errorf("%s: want a scalar type and a description, got type %v, description %q", key, decl.Type, decl.Description)
+			}
+			if decl.Default == nil {
+				return
+			}
+			for _, env := range []string{"dev", "prod"} {
+				unset := parse(env, nil)
+				set := parse(env, map[string]string{"rails-infra:" + key: fmt.Sprint(decl.Default)})
+				if unset != set {
+					t.Errorf("%s: Pulumi.yaml default %v differs from the Go default in %s:\n unset %+v\n   set %+v", key, decl.Default, env, unset, set)
+				}
+			}
+		})
 	}
 }

@@ -50,6 +50,36 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		return err
 	}
 
+	dbCfg := cfg.Database
+	database, err := infra.NewDatabase(ctx, "database", &infra.DatabaseArgs{
+		VpcID:               network.VpcID,
+		SubnetIDs:           network.PrivateSubnetIDs,
+		Engine:              dbCfg.Engine,
+		EngineVersion:       dbCfg.EngineVersion,
+		InstanceClass:       dbCfg.InstanceClass,
+		AllocatedStorage:    dbCfg.AllocatedStorage,
+		MaxAllocatedStorage: dbCfg.MaxAllocatedStorage,
+		MultiAz:             dbCfg.MultiAz,
+		BackupRetentionDays: pulumi.IntRef(dbCfg.BackupRetentionDays),
+		DeletionProtection:  dbCfg.DeletionProtection,
+		SkipFinalSnapshot:   !dbCfg.FinalSnapshot,
+		Protect:             cfg.IsProd(),
+		ApplyImmediately:    dbCfg.ApplyImmediately,
+		PerformanceInsights: dbCfg.PerformanceInsights,
+		DbName:              dbCfg.Name,
+		Username:            dbCfg.Username,
+	})
+	if err != nil {
+		return err
+	}
+	// Connection facts only: the password stays in the RDS-managed secret.
+	export("dbAddress", database.Address)
+	export("dbPort", database.Port)
+	export("dbName", database.DbName)
+	export("dbUsername", database.Username)
+	export("dbSecretArn", database.SecretArn)
+	export("dbSecurityGroupId", database.SecurityGroupID)
+
 	export("environment", pulumi.String(cfg.Environment))
 	export("vpcId", network.VpcID)
 	export("publicSubnetIds", network.PublicSubnetIDs)

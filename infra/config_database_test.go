@@ -1,0 +1,142 @@
+package infra
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// parseDB parses a stack whose environment is env, with extra keys (unqualified) set.
+func parseDB(t *testing.T, env string, keys map[string]string) (*Config, error) {
+	t.Helper()
+	values := map[string]string{"aws:region": "ap-northeast-1", qualify("environment"): env}
+	for k, v := range keys {
+		values[qualify(k)] = v
+	}
+	return Parse(MapSource{Values: values}, "rails-infra", env)
+}
+
+func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
+	cases := []struct {
+		name string
+		env  string
+		keys map[string]string
+		want DatabaseConfig
+	}{
+		{"dev is small, single-AZ and easy to tear down", "dev", nil, DatabaseConfig{
+			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
+			MaxAllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 1, DeletionProtection: false,
+			FinalSnapshot: false, ApplyImmediately: true, PerformanceInsights: false, Name: "app", Username: "rails",
+		}},
+		{"prod is multi-AZ with two weeks of backups, deletion protection and a final snapshot", "prod", nil, DatabaseConfig{
+			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
+			MaxAllocatedStorage: 100, MultiAz: true, BackupRetentionDays: 14, DeletionProtection: true,
+			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: false, Name: "app", Username: "rails",
+		}},
+		{"prod turns on Performance Insights when the class supports it", "prod", map[string]string{"dbInstanceClass": "db.t4g.medium"}, DatabaseConfig{
+			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.medium", AllocatedStorage: 20,
+			MaxAllocatedStorage: 100, MultiAz: true, BackupRetentionDays: 14, DeletionProtection: true,
+			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: true, Name: "app", Username: "rails",
+		}},
+		{"mysql defaults to 8.4 and the autoscaling ceiling follows the storage", "dev", map[string]string{
+			"dbEngine": "mysql", "dbAllocatedStorage": "50", "dbName": "shop", "dbUsername": "shop_admin",
+		}, DatabaseConfig{
+			Engine: EngineMySQL, EngineVersion: "8.4", InstanceClass: "db.t4g.micro", AllocatedStorage: 50,
+			MaxAllocatedStorage: 250, BackupRetentionDays: 1, ApplyImmediately: true, Name: "shop", Username: "shop_admin",
+		}},
+		{"dev may opt into prod-like safety", "dev", map[string]string{
+			"dbMultiAz": "true", "dbDeletionProtection": "true", "dbFinalSnapshot": "true", "dbBackupRetentionDays": "35",
+			"dbMaxAllocatedStorage": "0", "dbEngineVersion": "16.4",
+		}, DatabaseConfig{
+			Engine: EnginePostgres, EngineVersion: "16.4", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
+			MaxAllocatedStorage: 0, MultiAz: true, BackupRetentionDays: 35, DeletionProtection: true,
+			FinalSnapshot: true, ApplyImmediately: true, Name: "app", Username: "rails",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseDB(t, tc.env, tc.keys)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if c.Database != tc.want {
+				t.Errorf("Database config\n got %+v\nwant %+v", c.Database, tc.want)
+			}
+		})
+	}
+}
+
+func TestDatabaseConfigRejectsBadValues(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     string
+		keys    map[string]string
+		key     string
+		mention string
+	}{
+		{"an unknown engine", "dev", map[string]string{"dbEngine": "aurora"}, "dbEngine", "postgres | mysql"},
+		{"a postgres version like 17.4.1", "dev", map[string]string{"dbEngineVersion": "17.4.1"}, "dbEngineVersion", "major (17)"},
+		{"a mysql version 5.7", "dev", map[string]string{"dbEngine": "mysql", "dbEngineVersion": "5.7"}, "dbEngineVersion", "8.0 or 8.4"},
+		{"an instance class missing the size", "dev", map[string]string{"dbInstanceClass": "db.t4g"}, "dbInstanceClass", "db.<family>.<size>"},
+		{"19 GiB", "dev", map[string]string{"dbAllocatedStorage": "19"}, "dbAllocatedStorage", "from 20 to 65536"},
+		{"a ceiling below 110% of the storage", "dev", map[string]string{"dbAllocatedStorage": "100", "dbMaxAllocatedStorage": "105"}, "dbMaxAllocatedStorage", "at least 110 GiB"},
+		{"36 days of backups", "dev", map[string]string{"dbBackupRetentionDays": "36"}, "dbBackupRetentionDays", "from 0 to 35"},
+		{"prod with 3 days of backups", "prod", map[string]string{"dbBackupRetentionDays": "3"}, "dbBackupRetentionDays", "environment is prod"},
+		{"prod without deletion protection", "prod", map[string]string{"dbDeletionProtection": "false"}, "dbDeletionProtection", "environment is prod"},
+		{"prod without a final snapshot", "prod", map[string]string{"dbFinalSnapshot": "false"}, "dbFinalSnapshot", "final snapshot"},
+		{"Performance Insights on db.t4g.small", "dev", map[string]string{"dbInstanceClass": "db.t4g.small", "dbPerformanceInsights": "true"}, "dbPerformanceInsights", "cannot run Performance Insights"},
+		{"the root user on mysql", "dev", map[string]string{"dbEngine": "mysql", "dbUsername": "root"}, "dbUsername", "reserved"},
+		{"a database name with a dash", "dev", map[string]string{"dbName": "my-app"}, "dbName", "a-z, 0-9 and _"},
+		{"multi-AZ as yes", "prod", map[string]string{"dbMultiAz": "yes"}, "dbMultiAz", "true or false"},
+	}
+	for _, tc := range cases {
+		t.Run("rejects "+tc.name, func(t *testing.T) {
+			_, err := parseDB(t, tc.env, tc.keys)
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			found := false
+			for _, p := range cerr.Problems {
+				if p.Key == qualify(tc.key) && strings.Contains(p.String(), tc.mention) && strings.Contains(p.String(), "Fix: ") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
+			}
+		})
+	}
+}
+
+func TestProdDataSafetyProblemsExplainHowToRetireADatabase(t *testing.T) {
+	_, err := parseDB(t, "prod", map[string]string{
+		"dbDeletionProtection": "false", "dbFinalSnapshot": "false", "dbBackupRetentionDays": "0",
+	})
+	var cerr *ConfigError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("err = %v, want *ConfigError", err)
+	}
+	if len(cerr.Problems) != 3 {
+		t.Fatalf("got %d problems, want all 3 data-safety problems at once:\n%v", len(cerr.Problems), cerr)
+	}
+	for _, p := range cerr.Problems {
+		if !strings.Contains(p.Reason, "pulumi state unprotect") {
+			t.Errorf("%s: reason does not say how to retire a database on purpose: %s", p.Key, p.Reason)
+		}
+	}
+}
+
+func TestDatabaseKeysAreKnown(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range KnownKeys() {
+		known[k] = true
+	}
+	for _, k := range []string{"dbEngine", "dbEngineVersion", "dbInstanceClass", "dbAllocatedStorage", "dbMaxAllocatedStorage",
+		"dbMultiAz", "dbBackupRetentionDays", "dbDeletionProtection", "dbFinalSnapshot", "dbApplyImmediately",
+		"dbPerformanceInsights", "dbName", "dbUsername"} {
+		if !known[k] {
+			t.Errorf("KnownKeys() lacks %s", k)
+		}
+	}
+}
