@@ -50,6 +50,85 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		return err
 	}
 
+	// --- service ---
+	// TODO(lead): wire the Database component. This placeholder stands in for it on the
+	// service branch: replace it with the Database's outputs, Adapter from its engine,
+	// DependsOn []pulumi.Resource{db.Instance}, and call db.AllowFrom(ctx, "app", svc.SecurityGroupID).
+	database := infra.DatabaseEndpoint{
+		Host:            pulumi.String("placeholder.db.internal"),
+		Name:            pulumi.String("app"),
+		Username:        pulumi.String("app"),
+		SecretArn:       pulumi.String(account.ARN("secretsmanager", "secret:rds!placeholder")),
+		SecurityGroupID: pulumi.String("sg-placeholder"),
+		Port:            pulumi.Int(5432),
+		Adapter:         "postgresql",
+	}
+	s := cfg.Service
+	appSecrets := map[string]pulumi.StringInput{}
+	for k, v := range s.AppSecrets {
+		appSecrets[k] = v.Value
+	}
+	var secretKeyBase pulumi.StringInput
+	if s.SecretKeyBase.Set {
+		secretKeyBase = s.SecretKeyBase.Value
+	}
+	svc, err := infra.NewAppService(ctx, "app", &infra.AppServiceArgs{
+		Account:          account,
+		VpcID:            network.VpcID,
+		PublicSubnetIDs:  network.PublicSubnetIDs,
+		PrivateSubnetIDs: network.PrivateSubnetIDs,
+		Database:         database,
+		// TODO(lead): true when the Domain config names a domain (the Domain adds the 443 listener).
+		HTTPS:                  false,
+		ImageTag:               s.ImageTag,
+		BuildContext:           s.AppBuildContext,
+		Dockerfile:             s.AppDockerfile,
+		ContainerPort:          s.ContainerPort,
+		CPU:                    s.CPU,
+		Memory:                 s.Memory,
+		CPUArchitecture:        s.CPUArchitecture,
+		WritableRootFilesystem: !s.ReadonlyRootFilesystem,
+		DesiredCount:           s.DesiredCount,
+		MinCount:               s.MinCount,
+		MaxCount:               s.MaxCount,
+		CPUTargetPercent:       s.CPUTargetPercent,
+		RequestsPerTarget:      s.RequestsPerTarget,
+		HealthCheck: infra.HealthCheck{
+			Path:               s.HealthCheckPath,
+			IntervalSeconds:    s.HealthCheckIntervalSeconds,
+			TimeoutSeconds:     s.HealthCheckTimeoutSeconds,
+			HealthyThreshold:   s.HealthyThreshold,
+			UnhealthyThreshold: s.UnhealthyThreshold,
+		},
+		HealthCheckGraceSeconds:    s.HealthCheckGraceSeconds,
+		DeregistrationDelaySeconds: s.DeregistrationDelaySeconds,
+		LogRetentionDays:           s.LogRetentionDays,
+		Spot:                       s.Spot,
+		ContainerInsights:          s.ContainerInsights,
+		AllowedCidrs:               s.AllowedCidrs,
+		AppEnv:                     s.AppEnv,
+		AppSecrets:                 appSecrets,
+		SecretKeyBase:              secretKeyBase,
+		DeletionProtection:         cfg.IsProd(),
+		ForceDestroy:               !cfg.IsProd(),
+		ImmutableImageTags:         cfg.IsProd(),
+	})
+	if err != nil {
+		return err
+	}
+	export("url", svc.URL)
+	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
+	export("repositoryUrl", svc.RepositoryURL)
+	export("clusterName", svc.ClusterName)
+	export("serviceName", svc.ServiceName)
+	export("logGroupName", svc.LogGroupName)
+	export("bucketName", svc.BucketName)
+	export("image", svc.Image)
+	export("execCommand", svc.ExecCommand)
+	export("migrateCommand", svc.MigrateCommand)
+	export("nextStep", svc.NextStep)
+	// --- end service ---
+
 	export("environment", pulumi.String(cfg.Environment))
 	export("vpcId", network.VpcID)
 	export("publicSubnetIds", network.PublicSubnetIDs)
