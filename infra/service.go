@@ -407,7 +407,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	svc.Service = service
 
 	if svc.Autoscaling {
-		if err := newAutoscaling(ctx, name, a, cluster, service, alb); err != nil {
+		if err := newAutoscaling(ctx, name, a, cluster, service, alb, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -570,8 +570,7 @@ func newCluster(ctx *pulumi.Context, name string, a AppServiceArgs, parent pulum
 	return cluster, providers, nil
 }
 
-func newAutoscaling(ctx *pulumi.Context, name string, a AppServiceArgs, cluster *ecs.Cluster, service *ecs.Service, alb *loadBalancer) error {
-	parent := pulumi.Parent(service)
+func newAutoscaling(ctx *pulumi.Context, name string, a AppServiceArgs, cluster *ecs.Cluster, service *ecs.Service, alb *loadBalancer, parent pulumi.ResourceOption) error {
 	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
