@@ -46,10 +46,10 @@ func baseArgs() *AppServiceArgs {
 }
 
 type svcRun struct {
-	res    *mockengine.Result
-	svc    *AppService
-	dbURN  string
-	err    error
+	res   *mockengine.Result
+	svc   *AppService
+	dbURN string
+	err   error
 }
 
 // runService runs NewAppService on the recording engine with a fake network and database.
