@@ -237,12 +237,9 @@ func (r *reader) checkService(c *Config) {
 			setFix("appBuildContext", "../my-rails-app"))
 	}
 	if reason := checkFargateSize(s.CPU, s.Memory); reason != "" {
-		key, val := "memory", strconv.Itoa(s.Memory)
-		fix := setFix("memory", strconv.Itoa(DefaultMemory))
+		key, val, fix := "cpu", strconv.Itoa(s.CPU), setFix("cpu", strconv.Itoa(DefaultCPU))
 		if mems, ok := fargateMemory[s.CPU]; ok {
-			fix = setFix("memory", strconv.Itoa(mems[0]))
-		} else {
-			key, val, fix = "cpu", strconv.Itoa(s.CPU), setFix("cpu", strconv.Itoa(DefaultCPU))
+			key, val, fix = "memory", strconv.Itoa(s.Memory), setFix("memory", strconv.Itoa(mems[0]))
 		}
 		r.fail(key, val, reason, fix)
 	}

@@ -97,7 +97,7 @@ func newSecurityGroups(ctx *pulumi.Context, name string, a securityGroupArgs, pa
 	}
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-out-app", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           albSG.ID(),
-		Description:               pulumi.String("To the app tasks' container port (traffic and health checks)"),
+		Description:               pulumi.String("To the app tasks on the container port (traffic and health checks)"),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(a.ContainerPort),
 		ToPort:                    pulumi.Int(a.ContainerPort),

@@ -3,12 +3,15 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
+
+var ruleDescription = regexp.MustCompile(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=;{}!$*]{1,255}$`)
 
 // sgRules renders every SG rule as "<group> <in|out> <port> <source>" with SG ids replaced by
 // the group names, so tests read like a firewall table.
@@ -27,8 +30,9 @@ func sgRules(t *testing.T, res *mockengine.Result) []string {
 			if r.Input("fromPort") != r.Input("toPort") || r.Input("ipProtocol") != "tcp" {
 				t.Errorf("%s is not a single TCP port: %v", r.Name, mockengine.PlainMap(r.Inputs, true))
 			}
-			if d, _ := r.Input("description").(string); d == "" {
-				t.Errorf("%s has no description", r.Name)
+			// EC2 accepts only these characters in rule descriptions (no apostrophes).
+			if d, _ := r.Input("description").(string); !ruleDescription.MatchString(d) {
+				t.Errorf("%s description %q is empty or has characters EC2 rejects", r.Name, d)
 			}
 			peer, _ := r.Input("cidrIpv4").(string)
 			if ref, ok := r.Input("referencedSecurityGroupId").(string); ok {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -123,10 +124,14 @@ func (s *stackSecrets) Version(dbSecretArn pulumi.StringInput) pulumi.StringOutp
 // secretsDigest hashes (name, value, version) pairs in name order; pairs holds value,
 // version alternately.
 func secretsDigest(key, dbSecretArn string, names []string, pairs []any) string {
-	mac := hmac.New(sha256.New, []byte(key))
-	fmt.Fprintf(mac, "db=%s\n", dbSecretArn)
+	var b strings.Builder
+	b.WriteString("db=" + dbSecretArn + "\n")
 	for i, env := range names {
-		fmt.Fprintf(mac, "%s=%v:%d:%s\n", env, pairs[2*i+1], len(fmt.Sprint(pairs[2*i])), pairs[2*i])
+		// The value's length is part of the record so that no two inputs serialise alike.
+		value := fmt.Sprint(pairs[2*i])
+		b.WriteString(env + "=" + fmt.Sprint(pairs[2*i+1]) + ":" + strconv.Itoa(len(value)) + ":" + value + "\n")
 	}
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(b.String()))
 	return hex.EncodeToString(mac.Sum(nil))[:32]
 }

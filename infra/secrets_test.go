@@ -28,7 +28,7 @@ func TestSecretParameters(t *testing.T) {
 			if !p.DeleteBeforeReplace {
 				t.Errorf("%s: a fixed-name parameter must be deleted before it is replaced", p.Name)
 			}
-			if v := p.Inputs["value"]; !v.IsSecret() && !(v.IsOutput() && v.OutputValue().Secret) {
+			if v := p.Inputs["value"]; !v.IsSecret() && (!v.IsOutput() || !v.OutputValue().Secret) {
 				t.Errorf("%s value is not marked secret", p.Name)
 			}
 		}
