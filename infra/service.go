@@ -635,6 +635,9 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image pulumi.StringOutpu
 		if !hasImage {
 			return "No image is configured, so the service runs 0 tasks. Push the first image and deploy it: " + push
 		}
+		if a.BuildContext != "" {
+			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine). Run migrations with the migrateCommand output.", xs[1], a.BuildContext)
+		}
 		return fmt.Sprintf("Running %s. Deploy a new version: %s. Run migrations with the migrateCommand output.", xs[1], push)
 	}).(pulumi.StringOutput)
 }

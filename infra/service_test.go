@@ -329,6 +329,9 @@ func TestImageSources(t *testing.T) {
 			if got := exportString(t, r.res, "image"); !strings.HasPrefix(got, repo+"@sha256:") {
 				t.Errorf("image = %q, want the built digest in %s", got, repo)
 			}
+			if next := exportString(t, r.res, "nextStep"); !strings.Contains(next, "built from ../app on every pulumi up") {
+				t.Errorf("nextStep = %q, want it to say the image builds on pulumi up", next)
+			}
 		})
 	}
 }
