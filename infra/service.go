@@ -428,7 +428,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
 		region, cluster.Name, region, cluster.Name, service.Name, ContainerName)
 	svc.MigrateCommand = runTaskCommand(region, cluster.Name, svc.MigrateTaskDefinition.Arn, a.PrivateSubnetIDs, sgs.App.ID().ToStringOutput())
-	svc.NextStep = nextStep(svc.HasImage, a, repo.RepositoryUrl, svc.Image)
+	svc.NextStep = nextStep(svc.HasImage, a, repo.RepositoryUrl, svc.Image, cluster.Name, service.Name)
 
 	if err := ctx.RegisterResourceOutputs(svc, pulumi.Map{
 		"securityGroupId":             svc.SecurityGroupID,
@@ -623,9 +623,12 @@ func runTaskCommand(region string, cluster, taskDef pulumi.StringInput, subnets 
 	}).(pulumi.StringOutput)
 }
 
-func nextStep(hasImage bool, a AppServiceArgs, repoURL, image pulumi.StringOutput) pulumi.StringOutput {
+// nextStep tells the user what to do next. On the first image deploy, Application Auto
+// Scaling (registered after the service) raises the 0-task service to minCount, so
+// `pulumi up` cannot wait for those first tasks: the message adds an explicit wait.
+func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service pulumi.StringOutput) pulumi.StringOutput {
 	platform := a.CPUArchitecture.DockerPlatform()
-	return pulumi.All(repoURL, image).ApplyT(func(xs []any) string {
+	return pulumi.All(repoURL, image, cluster, service).ApplyT(func(xs []any) string {
 		repo := xs[0].(string)
 		registry := repo[:max(strings.Index(repo, "/"), 0)]
 		push := fmt.Sprintf("aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s && "+
@@ -633,7 +636,8 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image pulumi.StringOutpu
 			"pulumi config set imageTag <tag> && pulumi up",
 			a.Account.Region, registry, platform, repo, repo)
 		if !hasImage {
-			return "No image is configured, so the service runs 0 tasks. Push the first image and deploy it: " + push
+			return fmt.Sprintf("No image is configured, so the service runs 0 tasks. Push the first image and deploy it: %s && "+
+				"aws ecs wait services-stable --region %s --cluster %s --services %s", push, a.Account.Region, xs[2], xs[3])
 		}
 		if a.BuildContext != "" {
 			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine). Run migrations with the migrateCommand output.", xs[1], a.BuildContext)

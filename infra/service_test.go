@@ -281,7 +281,8 @@ func TestFirstDeployWithoutImage(t *testing.T) {
 		next := exportString(t, r.res, "nextStep")
 		repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
 		for _, want := range []string{"0 tasks", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":<tag>",
-			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag <tag> && pulumi up"} {
+			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag <tag> && pulumi up",
+			"aws ecs wait services-stable --region ap-northeast-1 --cluster " + exportString(t, r.res, "clusterName") + " --services " + exportString(t, r.res, "serviceName")} {
 			if !strings.Contains(next, want) {
 				t.Errorf("nextStep = %q, missing %q", next, want)
 			}
