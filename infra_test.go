@@ -185,6 +185,22 @@ var badConfig = []struct {
 	{"a database name with a dash", "", map[string]string{"rails-infra:dbName": "my-app"}, "rails-infra:dbName", "a-z, 0-9 and _"},
 	{"Performance Insights on db.t4g.micro", "", map[string]string{"rails-infra:dbPerformanceInsights": "true"}, "rails-infra:dbPerformanceInsights", "cannot run Performance Insights"},
 	{"multi-AZ as yes", "", map[string]string{"rails-infra:dbMultiAz": "yes"}, "rails-infra:dbMultiAz", "true or false"},
+	// --- service ---
+	{"memory that does not fit the cpu", "", map[string]string{"rails-infra:cpu": "1024", "rails-infra:memory": "512"}, "rails-infra:memory", "does not fit cpu 1024"},
+	{"a cpu Fargate lacks", "", map[string]string{"rails-infra:cpu": "300"}, "rails-infra:cpu", "not a Fargate size"},
+	{"a password in plain appEnv", "", map[string]string{"rails-infra:appEnv": `{"SMTP_PASSWORD":"hunter2"}`}, "rails-infra:appEnv", "appSecrets"},
+	{"AWS keys in appEnv", "", map[string]string{"rails-infra:appEnv": `{"AWS_SECRET_ACCESS_KEY":"x"}`}, "rails-infra:appEnv", "task role"},
+	{"an appEnv name the service sets", "", map[string]string{"rails-infra:appEnv": `{"DATABASE_HOST":"localhost"}`}, "rails-infra:appEnv", "set by rails-infra"},
+	{"app secrets in plain text", "", map[string]string{"rails-infra:appSecrets": `{"STRIPE_KEY":"sk_live"}`}, "rails-infra:appSecrets", "--secret"},
+	{"a health check timeout at the interval", "", map[string]string{"rails-infra:healthCheckTimeoutSeconds": "10"}, "rails-infra:healthCheckTimeoutSeconds", "less than"},
+	{"a health check path without a slash", "", map[string]string{"rails-infra:healthCheckPath": "up"}, "rails-infra:healthCheckPath", "starting with /"},
+	{"min count above max count", "", map[string]string{"rails-infra:minCount": "4", "rails-infra:maxCount": "3", "rails-infra:desiredCount": "3"}, "rails-infra:minCount", "above maxCount"},
+	{"desired count above max count", "", map[string]string{"rails-infra:desiredCount": "9"}, "rails-infra:desiredCount", "between minCount"},
+	{"spot on the prod stack", "prod", map[string]string{"rails-infra:spot": "true"}, "rails-infra:spot", "dev stacks only"},
+	{"two image sources", "", map[string]string{"rails-infra:imageTag": "v1", "rails-infra:appBuildContext": "../app"}, "rails-infra:imageTag", "pick one"},
+	{"a lower-case architecture", "", map[string]string{"rails-infra:cpuArchitecture": "arm64"}, "rails-infra:cpuArchitecture", "X86_64 | ARM64"},
+	{"an IPv6 allowed CIDR", "", map[string]string{"rails-infra:allowedCidrs": `["::/0"]`}, "rails-infra:allowedCidrs", "IPv4"},
+	{"a container port of 0", "", map[string]string{"rails-infra:containerPort": "0"}, "rails-infra:containerPort", "from 1 to 65535"},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
@@ -361,6 +377,108 @@ func TestPulumiYamlDeclaresTheDatabaseKeys(t *testing.T) {
 				if unset != set {
 					t.Errorf("%s: Pulumi.yaml default %v differs from the Go default in %s:\n unset %+v\n   set %+v", key, decl.Default, env, unset, set)
 				}
+			}
+		})
+	}
+}
+
+// serviceExpectations is what the app service must look like on each committed stack.
+var serviceExpectations = map[string]struct {
+	capacity, mutability, insights string
+	prod                           bool
+	retention, minCount, maxCount  float64
+}{
+	"dev":  {capacity: "FARGATE_SPOT", mutability: "MUTABLE", insights: "disabled", retention: 30, minCount: 1, maxCount: 2},
+	"prod": {capacity: "FARGATE", mutability: "IMMUTABLE", insights: "enabled", prod: true, retention: 365, minCount: 2, maxCount: 6},
+}
+
+func TestServiceOnEveryStack(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		want, ok := serviceExpectations[stack]
+		if !ok {
+			t.Errorf("Pulumi.%s.yaml has no entry in serviceExpectations", stack)
+			continue
+		}
+		res, err := runStack(t, stack, nil)
+		if err != nil {
+			t.Fatalf("%s: program failed: %v", stack, err)
+		}
+		svc := res.Find("aws:ecs/service:Service", "app")
+		if svc == nil {
+			t.Fatalf("%s: no ecs service", stack)
+		}
+		t.Run(stack+" runs the service on "+want.capacity, func(t *testing.T) {
+			strategy, _ := svc.Input("capacityProviderStrategies").([]any)
+			if len(strategy) != 1 || strategy[0].(map[string]any)["capacityProvider"] != want.capacity {
+				t.Errorf("capacityProviderStrategies = %v", strategy)
+			}
+		})
+		t.Run(stack+" starts at 0 tasks until an image is pushed, and says how", func(t *testing.T) {
+			if svc.Input("desiredCount") != 0.0 {
+				t.Errorf("desiredCount = %v, want 0 with no imageTag", svc.Input("desiredCount"))
+			}
+			next, _ := res.Exports["nextStep"].Value.(string)
+			if !strings.Contains(next, "pulumi config set imageTag <tag> && pulumi up") {
+				t.Errorf("nextStep = %q", next)
+			}
+		})
+		t.Run(stack+" protects data as its environment requires", func(t *testing.T) {
+			bucket := res.OfType("aws:s3/bucketV2:BucketV2")[0]
+			alb := res.OfType("aws:lb/loadBalancer:LoadBalancer")[0]
+			repo := res.OfType("aws:ecr/repository:Repository")[0]
+			if bucket.Protect != want.prod || bucket.Input("forceDestroy") != !want.prod {
+				t.Errorf("bucket protect=%v forceDestroy=%v, want %v/%v", bucket.Protect, bucket.Input("forceDestroy"), want.prod, !want.prod)
+			}
+			if alb.Input("enableDeletionProtection") != want.prod {
+				t.Errorf("ALB deletion protection = %v, want %v", alb.Input("enableDeletionProtection"), want.prod)
+			}
+			if repo.Input("imageTagMutability") != want.mutability || repo.Input("forceDelete") != !want.prod {
+				t.Errorf("repository = %v / forceDelete %v", repo.Input("imageTagMutability"), repo.Input("forceDelete"))
+			}
+		})
+		t.Run(stack+" sets Container Insights and log retention per environment", func(t *testing.T) {
+			cluster := res.OfType("aws:ecs/cluster:Cluster")[0]
+			settings, _ := cluster.Input("settings").([]any)
+			if len(settings) != 1 || settings[0].(map[string]any)["value"] != want.insights {
+				t.Errorf("cluster settings = %v, want containerInsights %s", settings, want.insights)
+			}
+			logs := res.Find("aws:cloudwatch/logGroup:LogGroup", "app")
+			if logs == nil || logs.Input("retentionInDays") != want.retention {
+				t.Errorf("app log group retention, want %v days", want.retention)
+			}
+		})
+		t.Run(stack+" exports every service output and no secret", func(t *testing.T) {
+			for _, name := range []string{"url", "loadBalancerDnsName", "ecrRepositoryUrl", "clusterName", "serviceName",
+				"logGroupName", "bucketName", "image", "execCommand", "migrateCommand", "nextStep"} {
+				e, ok := res.Exports[name]
+				if s, _ := e.Value.(string); !ok || s == "" || e.Secret {
+					t.Errorf("output %s = %+v, want a non-secret string", name, e)
+				}
+			}
+			skb := res.Find("aws:ssm/parameter:Parameter", "app-secret-secret-key-base")
+			if skb == nil {
+				t.Fatal("no SECRET_KEY_BASE parameter")
+			}
+			value, _ := skb.Input("value").(string)
+			for name, e := range res.Exports {
+				if s, _ := e.Value.(string); value != "" && strings.Contains(s, value) {
+					t.Errorf("output %s contains SECRET_KEY_BASE", name)
+				}
+			}
+		})
+		t.Run(stack+" autoscales between its min and max once an image is set", func(t *testing.T) {
+			res, err := runStack(t, stack, map[string]string{"rails-infra:imageTag": "v1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := res.OfType("aws:appautoscaling/target:Target")
+			if len(target) != 1 || target[0].Input("minCapacity") != want.minCount || target[0].Input("maxCapacity") != want.maxCount {
+				t.Fatalf("autoscaling targets = %d, want one from %v to %v", len(target), want.minCount, want.maxCount)
+			}
+			svc := res.Find("aws:ecs/service:Service", "app")
+			if svc.Input("desiredCount") != want.minCount || !slices.Contains(svc.IgnoreChanges, "desiredCount") {
+				t.Errorf("desiredCount = %v, IgnoreChanges = %v", svc.Input("desiredCount"), svc.IgnoreChanges)
 			}
 		})
 	}

@@ -72,6 +72,64 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	if err != nil {
 		return err
 	}
+
+	s := cfg.Service
+	appSecrets := map[string]pulumi.StringInput{}
+	for k, v := range s.AppSecrets {
+		appSecrets[k] = v.Value
+	}
+	var secretKeyBase pulumi.StringInput
+	if s.SecretKeyBase.Set {
+		secretKeyBase = s.SecretKeyBase.Value
+	}
+	svc, err := infra.NewAppService(ctx, "app", &infra.AppServiceArgs{
+		Account:                account,
+		VpcID:                  network.VpcID,
+		PublicSubnetIDs:        network.PublicSubnetIDs,
+		PrivateSubnetIDs:       network.PrivateSubnetIDs,
+		Database:               database.Endpoint(),
+		HTTPS:                  false, // DOMAIN-WIRING
+		ImageTag:               s.ImageTag,
+		BuildContext:           s.AppBuildContext,
+		Dockerfile:             s.AppDockerfile,
+		ContainerPort:          s.ContainerPort,
+		CPU:                    s.CPU,
+		Memory:                 s.Memory,
+		CPUArchitecture:        s.CPUArchitecture,
+		WritableRootFilesystem: !s.ReadonlyRootFilesystem,
+		DesiredCount:           s.DesiredCount,
+		MinCount:               s.MinCount,
+		MaxCount:               s.MaxCount,
+		CPUTargetPercent:       s.CPUTargetPercent,
+		RequestsPerTarget:      s.RequestsPerTarget,
+		HealthCheck: infra.HealthCheck{
+			Path:               s.HealthCheckPath,
+			IntervalSeconds:    s.HealthCheckIntervalSeconds,
+			TimeoutSeconds:     s.HealthCheckTimeoutSeconds,
+			HealthyThreshold:   s.HealthyThreshold,
+			UnhealthyThreshold: s.UnhealthyThreshold,
+		},
+		HealthCheckGraceSeconds:    s.HealthCheckGraceSeconds,
+		DeregistrationDelaySeconds: s.DeregistrationDelaySeconds,
+		LogRetentionDays:           s.LogRetentionDays,
+		Spot:                       s.Spot,
+		ContainerInsights:          s.ContainerInsights,
+		AllowedCidrs:               s.AllowedCidrs,
+		AppEnv:                     s.AppEnv,
+		AppSecrets:                 appSecrets,
+		SecretKeyBase:              secretKeyBase,
+		DeletionProtection:         cfg.IsProd(),
+		ForceDestroy:               !cfg.IsProd(),
+		ImmutableImageTags:         cfg.IsProd(),
+	})
+	if err != nil {
+		return err
+	}
+	// The database admits the app's security group and nothing else.
+	if err := database.AllowFrom(ctx, "app", svc.SecurityGroupID); err != nil {
+		return err
+	}
+
 	// Connection facts only: the password stays in the RDS-managed secret.
 	export("dbAddress", database.Address)
 	export("dbPort", database.Port)
@@ -79,6 +137,17 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	export("dbUsername", database.Username)
 	export("dbSecretArn", database.SecretArn)
 	export("dbSecurityGroupId", database.SecurityGroupID)
+	export("url", svc.URL)
+	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
+	export("ecrRepositoryUrl", svc.RepositoryURL)
+	export("clusterName", svc.ClusterName)
+	export("serviceName", svc.ServiceName)
+	export("logGroupName", svc.LogGroupName)
+	export("bucketName", svc.BucketName)
+	export("image", svc.Image)
+	export("execCommand", svc.ExecCommand)
+	export("migrateCommand", svc.MigrateCommand)
+	export("nextStep", svc.NextStep)
 
 	export("environment", pulumi.String(cfg.Environment))
 	export("vpcId", network.VpcID)

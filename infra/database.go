@@ -613,3 +613,17 @@ func (d *Database) AllowFrom(ctx *pulumi.Context, name string, clientSG pulumi.S
 	}, pulumi.Parent(d))
 	return err
 }
+
+// Endpoint is what the app service needs to connect; the service waits for the instance.
+func (d *Database) Endpoint() DatabaseEndpoint {
+	return DatabaseEndpoint{
+		Host:            d.Address,
+		Name:            d.DbName,
+		Username:        d.Username,
+		SecretArn:       d.SecretArn,
+		SecurityGroupID: d.SecurityGroupID,
+		Port:            d.Port,
+		Adapter:         d.Engine.RailsAdapter(),
+		DependsOn:       []pulumi.Resource{d.Instance},
+	}
+}

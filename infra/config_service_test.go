@@ -1,0 +1,135 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func parseWith(t *testing.T, stack string, values map[string]string, secret ...string) (*Config, error) {
+	t.Helper()
+	v := map[string]string{"aws:region": "ap-northeast-1"}
+	for k, x := range values {
+		v[qualify(k)] = x
+	}
+	keys := make([]string, len(secret))
+	for i, k := range secret {
+		keys[i] = qualify(k)
+	}
+	return Parse(MapSource{Values: v, SecretKeys: keys}, "rails-infra", stack)
+}
+
+func TestServiceConfigDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		stack                                  string
+		desired, minCount, maxCount, retention int
+		insights                               bool
+	}{
+		{"dev", 1, 1, 2, 30, false},
+		{"prod", 2, 2, 6, 365, true},
+	} {
+		t.Run(tc.stack+" gets its environment's defaults", func(t *testing.T) {
+			c, err := parseWith(t, tc.stack, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := c.Service
+			got := []any{s.DesiredCount, s.MinCount, s.MaxCount, s.LogRetentionDays, s.ContainerInsights,
+				s.ContainerPort, s.CPU, s.Memory, s.CPUArchitecture, s.HealthCheckPath, s.HealthCheckIntervalSeconds,
+				s.HealthCheckTimeoutSeconds, s.HealthyThreshold, s.UnhealthyThreshold, s.DeregistrationDelaySeconds,
+				s.AllowedCidrs, s.ReadonlyRootFilesystem, s.Spot, s.HasImage()}
+			want := []any{tc.desired, tc.minCount, tc.maxCount, tc.retention, tc.insights,
+				80, 256, 512, ArchX86, "/up", 10, 5, 2, 3, 30, []string{"0.0.0.0/0"}, true, false, false}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("defaults = %v\nwant %v", got, want)
+			}
+		})
+	}
+	t.Run("app secrets and secretKeyBase are read as secrets", func(t *testing.T) {
+		c, err := parseWith(t, "dev", map[string]string{
+			"appSecrets":    `{"SMTP_PASSWORD":"pw","STRIPE_KEY":"sk"}`,
+			"secretKeyBase": strings.Repeat("ab", 64),
+		}, "appSecrets", "secretKeyBase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Service.AppSecrets) != 2 || !c.Service.AppSecrets["SMTP_PASSWORD"].Set || !c.Service.SecretKeyBase.Set {
+			t.Errorf("secrets = %+v / %+v", c.Service.AppSecrets, c.Service.SecretKeyBase)
+		}
+	})
+}
+
+func TestServiceConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		stack   string
+		values  map[string]string
+		secret  []string
+		key     string
+		mention string
+	}{
+		{"memory that does not fit the cpu", "dev", map[string]string{"cpu": "256", "memory": "4096"}, nil, "memory", "512, 1024, 2048"},
+		{"a cpu Fargate does not offer", "dev", map[string]string{"cpu": "768"}, nil, "cpu", "not a Fargate size"},
+		{"a secret-looking appEnv name", "dev", map[string]string{"appEnv": `{"SMTP_PASSWORD":"x"}`}, nil, "appEnv", "appSecrets"},
+		{"AWS keys in appEnv", "dev", map[string]string{"appEnv": `{"AWS_ACCESS_KEY_ID":"AKIA"}`}, nil, "appEnv", "task role"},
+		{"DATABASE_URL in appEnv", "dev", map[string]string{"appEnv": `{"DATABASE_URL":"postgres://"}`}, nil, "appEnv", "looks like a secret"},
+		{"an appEnv name we set", "dev", map[string]string{"appEnv": `{"RAILS_ENV":"staging"}`}, nil, "appEnv", "set by rails-infra"},
+		{"an appSecrets name we set", "dev", map[string]string{"appSecrets": `{"SECRET_KEY_BASE":"x"}`}, []string{"appSecrets"}, "appSecrets", "set by rails-infra"},
+		{"plain-text appSecrets", "dev", map[string]string{"appSecrets": `{"SMTP_PASSWORD":"x"}`}, nil, "appSecrets", "--secret"},
+		{"a name in both appEnv and appSecrets", "dev", map[string]string{"appEnv": `{"MAILER":"a"}`, "appSecrets": `{"MAILER":"b"}`}, []string{"appSecrets"}, "appSecrets", "also set in appEnv"},
+		{"a short secretKeyBase", "dev", map[string]string{"secretKeyBase": "short"}, []string{"secretKeyBase"}, "secretKeyBase", "64"},
+		{"timeout equal to interval", "dev", map[string]string{"healthCheckTimeoutSeconds": "10"}, nil, "healthCheckTimeoutSeconds", "less than healthCheckIntervalSeconds"},
+		{"min above max", "dev", map[string]string{"minCount": "3", "maxCount": "2", "desiredCount": "2"}, nil, "minCount", "above maxCount"},
+		{"desired above max", "dev", map[string]string{"desiredCount": "5"}, nil, "desiredCount", "between minCount"},
+		{"a relative health check path", "dev", map[string]string{"healthCheckPath": "up"}, nil, "healthCheckPath", "starting with /"},
+		{"spot in prod", "prod", map[string]string{"spot": "true"}, nil, "spot", "dev stacks only"},
+		{"both image sources", "dev", map[string]string{"imageTag": "v1", "appBuildContext": "."}, nil, "imageTag", "pick one"},
+		{"a Dockerfile without a build context", "dev", map[string]string{"appDockerfile": "Dockerfile"}, nil, "appDockerfile", "appBuildContext"},
+		{"a repository URL as the tag", "dev", map[string]string{"imageTag": "123.dkr.ecr/app:v1"}, nil, "imageTag", "only the tag"},
+		{"an IPv6 allowed CIDR", "dev", map[string]string{"allowedCidrs": `["2001:db8::/32"]`}, nil, "allowedCidrs", "IPv4"},
+		{"an allowed CIDR with host bits", "dev", map[string]string{"allowedCidrs": `["203.0.113.7/24"]`}, nil, "allowedCidrs", "host bits"},
+		{"an unknown architecture", "dev", map[string]string{"cpuArchitecture": "arm64"}, nil, "cpuArchitecture", "X86_64 | ARM64"},
+		{"a retention CloudWatch lacks", "dev", map[string]string{"logRetentionDays": "45"}, nil, "logRetentionDays", "one of"},
+	} {
+		t.Run("rejects "+tc.name, func(t *testing.T) {
+			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.key)
+			}
+			for _, p := range cerr.Problems {
+				if p.Key == qualify(tc.key) && strings.Contains(p.String(), tc.mention) && strings.Contains(p.String(), "Fix:") {
+					return
+				}
+			}
+			t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
+		})
+	}
+	t.Run("a secret problem never prints the value", func(t *testing.T) {
+		_, err := parseWith(t, "dev", map[string]string{"secretKeyBase": "tiny-secret"}, "secretKeyBase")
+		if err == nil || strings.Contains(err.Error(), "tiny-secret") {
+			t.Errorf("err = %v, want an error without the value", err)
+		}
+	})
+}
+
+func TestFargateSizes(t *testing.T) {
+	for _, tc := range []struct {
+		cpu, mem int
+		ok       bool
+	}{
+		{256, 512, true}, {256, 2048, true}, {256, 3072, false},
+		{512, 1024, true}, {512, 4096, true}, {512, 512, false},
+		{1024, 8192, true}, {2048, 16384, true}, {4096, 30720, true}, {4096, 31744, false},
+		{8192, 16384, true}, {8192, 20480, true}, {8192, 17408, false},
+		{16384, 122880, true}, {16384, 40960, true}, {16384, 36864, false}, {3000, 6144, false},
+	} {
+		t.Run(fmt.Sprintf("cpu %d with %d MiB", tc.cpu, tc.mem), func(t *testing.T) {
+			if got := checkFargateSize(tc.cpu, tc.mem) == ""; got != tc.ok {
+				t.Errorf("checkFargateSize(%d, %d) ok = %v, want %v", tc.cpu, tc.mem, got, tc.ok)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ExecutionRoleManagedPolicy lets ECS pull from ECR and write to CloudWatch Logs.
+const ExecutionRoleManagedPolicy = "service-role/AmazonECSTaskExecutionRolePolicy"
+
+// EcsExecActions are what the SSM agent inside a task needs for ECS Exec. ssmmessages has
+// no resource-level permissions, so these are the only statement with Resource "*".
+var EcsExecActions = []string{
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+}
+
+// UploadObjectActions are what ActiveStorage's S3 service calls on objects
+// (upload incl. multipart, download, head, copy for compose, delete).
+var UploadObjectActions = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+
+// ecsTasksTrust lets only ECS tasks in this account assume a role (confused-deputy guard).
+func ecsTasksTrust(acct Account) PolicyDocument {
+	return PolicyDocument{Statement: []Statement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": acct.AccountID},
+			"ArnLike":      map[string]any{"aws:SourceArn": acct.ARN("ecs", "*")},
+		},
+	}}}
+}
+
+// parameterPathARN is every SSM parameter under path ("/<project>/<stack>").
+func parameterPathARN(acct Account, path string) string {
+	return acct.ARN("ssm", "parameter"+path+"/*")
+}
+
+// executionPolicy is what ECS itself needs to start a task: the stack's parameters, the DB
+// secret, and KMS only when SSM decrypts on its behalf.
+func executionPolicy(acct Account, path, dbSecretArn string) PolicyDocument {
+	return PolicyDocument{Statement: []Statement{
+		{
+			Sid:      "ReadStackParameters",
+			Effect:   "Allow",
+			Action:   []string{"ssm:GetParameters"},
+			Resource: []string{parameterPathARN(acct, path)},
+		},
+		{
+			Sid:      "ReadDatabaseSecret",
+			Effect:   "Allow",
+			Action:   []string{"secretsmanager:GetSecretValue"},
+			Resource: []string{dbSecretArn},
+		},
+		{
+			Sid:      "DecryptParametersViaSsm",
+			Effect:   "Allow",
+			Action:   []string{"kms:Decrypt"},
+			Resource: []string{acct.ARN("kms", "key/*")},
+			Condition: map[string]any{
+				"StringEquals": map[string]any{"kms:ViaService": "ssm." + acct.Region + ".amazonaws.com"},
+			},
+		},
+	}}
+}
+
+// taskPolicy is what the Rails process may do: its uploads bucket, and ECS Exec.
+func taskPolicy(bucketArn string) PolicyDocument {
+	return PolicyDocument{Statement: []Statement{
+		{
+			Sid:      "UploadsObjects",
+			Effect:   "Allow",
+			Action:   UploadObjectActions,
+			Resource: []string{bucketArn + "/*"},
+		},
+		{
+			Sid:      "UploadsList",
+			Effect:   "Allow",
+			Action:   []string{"s3:ListBucket"},
+			Resource: []string{bucketArn},
+		},
+		{
+			Sid:      "EcsExec",
+			Effect:   "Allow",
+			Action:   EcsExecActions,
+			Resource: []string{"*"},
+		},
+	}}
+}
+
+// taskRoles are the two distinct roles of every task.
+type taskRoles struct {
+	Execution, Task *iam.Role
+	// Grants are the attachments and inline policies; tasks must not start before them.
+	Grants []pulumi.Resource
+}
+
+func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, dbSecretArn, bucketArn pulumi.StringInput, parent pulumi.ResourceOption) (*taskRoles, error) {
+	trust, err := MarshalPolicy(ecsTasksTrust(acct))
+	if err != nil {
+		return nil, err
+	}
+	exec, err := iam.NewRole(ctx, name+"-execution", &iam.RoleArgs{
+		Description:      pulumi.String("ECS starts the Rails tasks with this role: image pull, logs, secrets"),
+		AssumeRolePolicy: pulumi.String(trust),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	roles := &taskRoles{Execution: exec}
+	attach, err := iam.NewRolePolicyAttachment(ctx, name+"-execution", &iam.RolePolicyAttachmentArgs{
+		Role:      exec.Name,
+		PolicyArn: pulumi.String(acct.ManagedPolicyARN(ExecutionRoleManagedPolicy)),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	execDoc := dbSecretArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
+		return MarshalPolicy(executionPolicy(acct, path, arn))
+	}).(pulumi.StringOutput)
+	execPolicy, err := iam.NewRolePolicy(ctx, name+"-execution", &iam.RolePolicyArgs{
+		Role:   exec.ID(),
+		Policy: execDoc,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	task, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{
+		Description:      pulumi.String("The Rails app runs as this role: uploads bucket and ECS Exec"),
+		AssumeRolePolicy: pulumi.String(trust),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	taskDoc := bucketArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
+		return MarshalPolicy(taskPolicy(arn))
+	}).(pulumi.StringOutput)
+	taskGrant, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
+		Role:   task.ID(),
+		Policy: taskDoc,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	roles.Task = task
+	roles.Grants = []pulumi.Resource{attach, execPolicy, taskGrant}
+	return roles, nil
+}

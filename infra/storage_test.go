@@ -1,0 +1,76 @@
+package infra
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+func TestUploadsBucket(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		prod                  bool
+		forceDestroy, protect bool
+	}{
+		{"dev bucket can be force-destroyed and is not protected", false, true, false},
+		{"prod bucket is protected and never force-destroyed", true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRunService(t, func(a *AppServiceArgs) { a.ForceDestroy, a.DeletionProtection = !tc.prod, tc.prod }, nil)
+			b := one(t, r.res, "aws:s3/bucketV2:BucketV2")
+			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect {
+				t.Errorf("%s forceDestroy=%v protect=%v, want %v/%v", b.Name, b.Input("forceDestroy"), b.Protect, tc.forceDestroy, tc.protect)
+			}
+		})
+	}
+	r := mustRunService(t, nil, nil)
+	bucket := one(t, r.res, "aws:s3/bucketV2:BucketV2")
+	t.Run("the public access block blocks all four ways", func(t *testing.T) {
+		pab := one(t, r.res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if pab.Input(k) != true {
+				t.Errorf("%s = %v, want true", k, pab.Input(k))
+			}
+		}
+		if pab.Input("bucket") != bucket.ID {
+			t.Errorf("public access block on %v, want %s", pab.Input("bucket"), bucket.ID)
+		}
+	})
+	t.Run("ACLs are off (BucketOwnerEnforced)", func(t *testing.T) {
+		oc := one(t, r.res, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+		if rule, _ := oc.Input("rule").(map[string]any); rule["objectOwnership"] != "BucketOwnerEnforced" {
+			t.Errorf("ownership rule = %v", rule)
+		}
+	})
+	t.Run("objects are encrypted by default", func(t *testing.T) {
+		sse := one(t, r.res, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+		got, _ := json.Marshal(sse.Input("rules"))
+		if string(got) != `[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"AES256"}}]` {
+			t.Errorf("sse rules = %s", got)
+		}
+	})
+	t.Run("versioning is enabled", func(t *testing.T) {
+		v := one(t, r.res, "aws:s3/bucketVersioningV2:BucketVersioningV2")
+		if vc, _ := v.Input("versioningConfiguration").(map[string]any); vc["status"] != "Enabled" {
+			t.Errorf("versioning = %v", vc)
+		}
+	})
+	t.Run("the bucket policy denies every non-TLS request", func(t *testing.T) {
+		p := one(t, r.res, "aws:s3/bucketPolicy:BucketPolicy")
+		d := parsePolicy(t, p, "policy")
+		arn := bucket.Outputs["arn"].StringValue()
+		if len(d.Statement) != 1 {
+			t.Fatalf("statements = %d", len(d.Statement))
+		}
+		s := d.Statement[0]
+		cond, _ := json.Marshal(s.Condition)
+		if s.Effect != "Deny" || !slices.Equal(s.Action, []string{"s3:*"}) || !slices.Equal(s.Resource, []string{arn, arn + "/*"}) ||
+			string(cond) != `{"Bool":{"aws:SecureTransport":"false"}}` {
+			t.Errorf("statement = %+v", s)
+		}
+		pab := one(t, r.res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+		if !slices.Contains(p.DependsOn, pab.URN) {
+			t.Errorf("bucket policy DependsOn = %v, want the public access block", p.DependsOn)
+		}
+	})
+}

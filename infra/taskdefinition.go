@@ -1,0 +1,209 @@
+package infra
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ContainerDefinition is the subset of the ECS container definition this program sets.
+// Built as data so tests parse exactly what ECS receives.
+type ContainerDefinition struct {
+	Name                   string           `json:"name"`
+	Image                  string           `json:"image"`
+	Essential              bool             `json:"essential"`
+	Command                []string         `json:"command,omitempty"`
+	PortMappings           []PortMapping    `json:"portMappings"`
+	Environment            []KeyValue       `json:"environment"`
+	Secrets                []SecretRef      `json:"secrets"`
+	LogConfiguration       LogConfiguration `json:"logConfiguration"`
+	ReadonlyRootFilesystem bool             `json:"readonlyRootFilesystem"`
+	MountPoints            []MountPoint     `json:"mountPoints"`
+	LinuxParameters        *LinuxParameters `json:"linuxParameters,omitempty"`
+}
+
+// PortMapping is a container port; in awsvpc mode hostPort equals containerPort.
+type PortMapping struct {
+	ContainerPort int    `json:"containerPort"`
+	HostPort      int    `json:"hostPort"`
+	Protocol      string `json:"protocol"`
+}
+
+// KeyValue is one plain environment variable.
+type KeyValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// SecretRef is an env var ECS resolves at task start from SSM or Secrets Manager.
+type SecretRef struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+}
+
+// LogConfiguration sends stdout/stderr to CloudWatch Logs.
+type LogConfiguration struct {
+	LogDriver string            `json:"logDriver"`
+	Options   map[string]string `json:"options"`
+}
+
+// MountPoint mounts a task volume.
+type MountPoint struct {
+	SourceVolume  string `json:"sourceVolume"`
+	ContainerPath string `json:"containerPath"`
+	ReadOnly      bool   `json:"readOnly"`
+}
+
+// LinuxParameters: an init process reaps the ECS Exec agent's children.
+type LinuxParameters struct {
+	InitProcessEnabled bool `json:"initProcessEnabled"`
+}
+
+// writableMount is a task-level ephemeral (Fargate bind-mount) volume.
+type writableMount struct{ Volume, Path string }
+
+// writableMounts are the only writable paths when the root filesystem is read-only:
+//   - <appRoot>/tmp: Puma's pid file, bootsnap and the cache store write here;
+//   - /tmp: Ruby's Dir.tmpdir (Rack multipart and ActiveStorage upload buffers);
+//   - /var/lib/amazon and /var/log/amazon: the ECS Exec (SSM) agent's state and logs; AWS
+//     documents ECS Exec as unsupported on read-only roots, and these two mounts are the
+//     widely used workaround (aws/containers-roadmap#1359).
+//
+// Logs go to stdout (RAILS_LOG_TO_STDOUT), so <appRoot>/log stays read-only. Fargate copies
+// an image's content and ownership into a bind mount only when the Dockerfile declares the
+// path as a VOLUME, so a non-root image must declare VOLUME <appRoot>/tmp.
+func writableMounts(appRoot string) []writableMount {
+	return []writableMount{
+		{"app-tmp", appRoot + "/tmp"},
+		{"tmp", "/tmp"},
+		{"ssm-agent-state", "/var/lib/amazon"},
+		{"ssm-agent-logs", "/var/log/amazon"},
+	}
+}
+
+// containerInputs are the plain settings of the container.
+type containerInputs struct {
+	Image    pulumi.StringOutput
+	Port     int
+	Region   string
+	Adapter  string
+	AppRoot  string
+	Readonly bool
+	AppEnv   map[string]string
+}
+
+// resolvedContainer is everything a container definition needs, with outputs resolved.
+type resolvedContainer struct {
+	containerInputs
+	ImageURI, DBHost, DBName, DBUser, DBSecretArn, Bucket, LogGroup, SecretsVersion string
+	DBPort                                                                          int
+	ParamArns                                                                       map[string]string
+}
+
+func resolveContainerInputs(in containerInputs, db DatabaseEndpoint, bucket, logGroup pulumi.StringOutput, secrets *stackSecrets) pulumi.AnyOutput {
+	names := append([]string(nil), secrets.Names...)
+	inputs := []any{in.Image, db.Host, db.Port, db.Name, db.Username, db.SecretArn, bucket, logGroup, secrets.Version(db.SecretArn)}
+	for _, env := range names {
+		inputs = append(inputs, secrets.Params[env].Arn)
+	}
+	return pulumi.All(inputs...).ApplyT(func(xs []any) (any, error) {
+		r := resolvedContainer{
+			containerInputs: in,
+			ImageURI:        xs[0].(string), DBHost: xs[1].(string), DBPort: xs[2].(int), DBName: xs[3].(string),
+			DBUser: xs[4].(string), DBSecretArn: xs[5].(string), Bucket: xs[6].(string), LogGroup: xs[7].(string),
+			SecretsVersion: xs[8].(string), ParamArns: map[string]string{},
+		}
+		for i, env := range names {
+			r.ParamArns[env] = xs[9+i].(string)
+		}
+		return r, nil
+	}).(pulumi.AnyOutput)
+}
+
+// containerDefinition is the one function both task definitions use, so web and migrate
+// cannot drift: they differ only in command and log stream prefix.
+func containerDefinition(r resolvedContainer, streamPrefix string, command []string) ContainerDefinition {
+	env := map[string]string{
+		"RAILS_ENV":                "production",
+		"RAILS_LOG_TO_STDOUT":      "true",
+		"RAILS_SERVE_STATIC_FILES": "true",
+		"PORT":                     strconv.Itoa(r.Port),
+		"DATABASE_ADAPTER":         r.Adapter,
+		"DATABASE_HOST":            r.DBHost,
+		"DATABASE_PORT":            strconv.Itoa(r.DBPort),
+		"DATABASE_NAME":            r.DBName,
+		"DATABASE_USERNAME":        r.DBUser,
+		"S3_BUCKET":                r.Bucket,
+		"AWS_REGION":               r.Region,
+		SecretsVersionEnv:          r.SecretsVersion,
+	}
+	for k, v := range r.AppEnv {
+		env[k] = v // validated: never a reserved name
+	}
+	environment := make([]KeyValue, 0, len(env))
+	for k, v := range env {
+		environment = append(environment, KeyValue{Name: k, Value: v})
+	}
+	sort.Slice(environment, func(i, j int) bool { return environment[i].Name < environment[j].Name })
+
+	secrets := []SecretRef{{Name: "DATABASE_PASSWORD", ValueFrom: r.DBSecretArn + ":password::"}}
+	for _, env := range sortedKeys(r.ParamArns) {
+		secrets = append(secrets, SecretRef{Name: env, ValueFrom: r.ParamArns[env]})
+	}
+	sort.Slice(secrets, func(i, j int) bool { return secrets[i].Name < secrets[j].Name })
+
+	mounts := []MountPoint{}
+	if r.Readonly {
+		for _, m := range writableMounts(r.AppRoot) {
+			mounts = append(mounts, MountPoint{SourceVolume: m.Volume, ContainerPath: m.Path})
+		}
+	}
+	return ContainerDefinition{
+		Name:         ContainerName,
+		Image:        r.ImageURI,
+		Essential:    true,
+		Command:      command,
+		PortMappings: []PortMapping{{ContainerPort: r.Port, HostPort: r.Port, Protocol: "tcp"}},
+		Environment:  environment,
+		Secrets:      secrets,
+		LogConfiguration: LogConfiguration{LogDriver: "awslogs", Options: map[string]string{
+			"awslogs-group":         r.LogGroup,
+			"awslogs-region":        r.Region,
+			"awslogs-stream-prefix": streamPrefix,
+		}},
+		ReadonlyRootFilesystem: r.Readonly,
+		MountPoints:            mounts,
+		LinuxParameters:        &LinuxParameters{InitProcessEnabled: true},
+	}
+}
+
+func newTaskDefinition(ctx *pulumi.Context, name, family string, a AppServiceArgs, roles *taskRoles, resolved pulumi.AnyOutput, streamPrefix string, command []string, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
+	defs := resolved.ApplyT(func(v any) (string, error) {
+		b, err := json.Marshal([]ContainerDefinition{containerDefinition(v.(resolvedContainer), streamPrefix, command)})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	var volumes ecs.TaskDefinitionVolumeArray
+	if !a.WritableRootFilesystem {
+		for _, m := range writableMounts(a.AppRoot) {
+			volumes = append(volumes, &ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(m.Volume)})
+		}
+	}
+	return ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(family),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
+		NetworkMode:             pulumi.String("awsvpc"),
+		Cpu:                     pulumi.String(strconv.Itoa(a.CPU)),
+		Memory:                  pulumi.String(strconv.Itoa(a.Memory)),
+		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
+			OperatingSystemFamily: pulumi.String("LINUX"),
+			CpuArchitecture:       pulumi.String(string(a.CPUArchitecture)),
+		},
+		ExecutionRoleArn:     roles.Execution.Arn,
+		TaskRoleArn:          roles.Task.Arn,
+		ContainerDefinitions: defs,
+		Volumes:              volumes,
+	}, parent)
+}
