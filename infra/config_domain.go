@@ -89,11 +89,13 @@ func (r *reader) domain(c *Config) {
 
 	switch {
 	case d.DomainName == "":
-		for _, k := range []string{"hostedZoneName", "hostedZoneId"} {
-			if v := map[string]string{"hostedZoneName": d.HostedZoneName, "hostedZoneId": d.HostedZoneID}[k]; v != "" {
-				r.fail(k, v, "is set but domainName is not; the zone is only used for the app's domain.",
-					setFix("domainName", "app."+strings.TrimPrefix(v, "*."))+" (or pulumi config rm "+k+")")
-			}
+		if d.HostedZoneName != "" {
+			r.fail("hostedZoneName", d.HostedZoneName, "is set but domainName is not; the zone is only used for the app's domain.",
+				setFix("domainName", "app."+fqdnExample(d.HostedZoneName))+" (or pulumi config rm hostedZoneName)")
+		}
+		if d.HostedZoneID != "" {
+			r.fail("hostedZoneId", d.HostedZoneID, "is set but domainName is not; the zone is only used for the app's domain.",
+				setFix("domainName", "app.example.com")+" (or pulumi config rm hostedZoneId)")
 		}
 		if len(d.SubjectAlternativeNames) > 0 {
 			r.fail("subjectAlternativeNames", strings.Join(d.SubjectAlternativeNames, ","),
