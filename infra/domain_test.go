@@ -467,7 +467,9 @@ func TestDomainFailsClearly(t *testing.T) {
 			func(a *DomainArgs) { a.DomainName = "app.example.com" },
 			[]string{`"app.example.com" is not inside hosted zone "example.co.jp"`}},
 		{"a domain outside the zone found by id", exampleZone,
-			func(a *DomainArgs) { a.DomainName, a.HostedZoneName, a.HostedZoneID = "app.example.com", "", testZoneID },
+			func(a *DomainArgs) {
+				a.DomainName, a.HostedZoneName, a.HostedZoneID = "app.example.com", "", testZoneID
+			},
 			[]string{"app.example.com is not inside hosted zone id " + testZoneID, "(zone example.co.jp)"}},
 		{"an alternative name outside the zone", exampleZone,
 			func(a *DomainArgs) { a.SubjectAlternativeNames = []string{"www.example.net"} },
@@ -484,7 +486,10 @@ func TestDomainFailsClearly(t *testing.T) {
 			},
 			[]string{"OIDC.AuthorizationEndpoint", "OIDC.TokenEndpoint", "OIDC.UserInfoEndpoint", "OIDC.ClientSecret is required"}},
 		{"an OIDC endpoint over http", exampleZone,
-			func(a *DomainArgs) { a.OIDC = googleOIDC(); a.OIDC.TokenEndpoint = "http://oauth2.googleapis.com/token" },
+			func(a *DomainArgs) {
+				a.OIDC = googleOIDC()
+				a.OIDC.TokenEndpoint = "http://oauth2.googleapis.com/token"
+			},
 			[]string{"OIDC.TokenEndpoint", "must use https"}},
 		{"an OIDC scope without openid", exampleZone,
 			func(a *DomainArgs) { a.OIDC = googleOIDC(); a.OIDC.Scope = "email profile" },
