@@ -303,56 +303,8 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 		return nil, err
 	}
 	zone := pulumi.String(zoneID)
-	names := a.certificateNames()
 
-	// Replacing the certificate (e.g. a new SAN) creates the new one first, re-points the listener,
-	// then deletes the old one: Pulumi's default create-before-delete, which ACM needs because a
-	// certificate in use by a listener cannot be deleted. Nothing here may set DeleteBeforeReplace.
-	var sans pulumi.StringArray
-	for _, s := range a.SubjectAlternativeNames {
-		sans = append(sans, pulumi.String(s))
-	}
-	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
-		DomainName:              pulumi.String(a.DomainName),
-		SubjectAlternativeNames: sans,
-		ValidationMethod:        pulumi.String("DNS"),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	var fqdns pulumi.StringArray
-	for _, base := range validationBases(names) {
-		opt := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (acm.CertificateDomainValidationOption, error) {
-			for _, o := range opts {
-				if o.DomainName != nil && strings.TrimPrefix(*o.DomainName, "*.") == base {
-					return o, nil
-				}
-			}
-			return acm.CertificateDomainValidationOption{}, fmt.Errorf("ACM returned no DNS validation record for %s", base)
-		}).(acm.CertificateDomainValidationOptionOutput)
-		rec, err := route53.NewRecord(ctx, name+"-validation-"+base, &route53.RecordArgs{
-			ZoneId:  zone,
-			Name:    opt.ResourceRecordName().Elem(),
-			Type:    opt.ResourceRecordType().Elem(),
-			Records: pulumi.StringArray{opt.ResourceRecordValue().Elem()},
-			Ttl:     pulumi.Int(validationRecordTTL),
-			// The record is the same for every certificate on this name (also one left behind by
-			// an earlier stack or a replaced certificate), so taking it over is safe.
-			AllowOverwrite: pulumi.Bool(true),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		fqdns = append(fqdns, rec.Fqdn)
-	}
-
-	// Waits until ACM reports ISSUED; the listener takes the ARN from here, never from cert.Arn,
-	// so it cannot reference a certificate that is still pending.
-	validation, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
-		CertificateArn:        cert.Arn,
-		ValidationRecordFqdns: fqdns,
-	}, parent)
+	validation, err := newValidatedCertificate(ctx, name, &a, zone, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +313,7 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 	actions := lb.ListenerDefaultActionArray{forward}
 	if o := a.OIDC; o != nil {
 		d.OIDCRedirectURL = "https://" + a.DomainName + "/oauth2/idpresponse"
-		if err := allowIdPEgress(ctx, name, &a, parent); err != nil {
+		if err := allowIdentityProviderEgress(ctx, name, &a, parent); err != nil {
 			return nil, err
 		}
 		forward.Order = pulumi.Int(2)
@@ -419,26 +371,8 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 		}
 	}
 
-	// Names point at the ALB only once HTTPS answers on them.
-	recordTypes := []string{"A"}
-	if a.DualStack {
-		recordTypes = append(recordTypes, "AAAA")
-	}
-	for _, host := range aliasNames(names) {
-		for _, typ := range recordTypes {
-			if _, err := route53.NewRecord(ctx, fmt.Sprintf("%s-%s-%s", name, strings.ToLower(typ), host), &route53.RecordArgs{
-				ZoneId: zone,
-				Name:   pulumi.String(host),
-				Type:   pulumi.String(typ),
-				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
-					Name:                 a.LoadBalancerDNSName,
-					ZoneId:               a.LoadBalancerZoneID,
-					EvaluateTargetHealth: pulumi.Bool(true),
-				}},
-			}, parent, pulumi.DependsOn([]pulumi.Resource{listener})); err != nil {
-				return nil, err
-			}
-		}
+	if err := newAliasRecords(ctx, name, &a, zone, listener, parent); err != nil {
+		return nil, err
 	}
 
 	d.URL = pulumi.String("https://" + a.DomainName).ToStringOutput()
@@ -452,6 +386,85 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 		return nil, err
 	}
 	return d, nil
+}
+
+// newValidatedCertificate requests the DNS-validated certificate, writes one validation record per
+// distinct ACM record into the zone, and waits for issuance.
+func newValidatedCertificate(ctx *pulumi.Context, name string, a *DomainArgs, zone pulumi.StringInput, parent pulumi.ResourceOption) (*acm.CertificateValidation, error) {
+	// Replacing the certificate (e.g. a new SAN) creates the new one first, re-points the listener,
+	// then deletes the old one: Pulumi's default create-before-delete, which ACM needs because a
+	// certificate in use by a listener cannot be deleted. Nothing here may set DeleteBeforeReplace.
+	var sans pulumi.StringArray
+	for _, s := range a.SubjectAlternativeNames {
+		sans = append(sans, pulumi.String(s))
+	}
+	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
+		DomainName:              pulumi.String(a.DomainName),
+		SubjectAlternativeNames: sans,
+		ValidationMethod:        pulumi.String("DNS"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	var fqdns pulumi.StringArray
+	for _, base := range validationBases(a.certificateNames()) {
+		opt := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (acm.CertificateDomainValidationOption, error) {
+			for _, o := range opts {
+				if o.DomainName != nil && strings.TrimPrefix(*o.DomainName, "*.") == base {
+					return o, nil
+				}
+			}
+			return acm.CertificateDomainValidationOption{}, fmt.Errorf("ACM returned no DNS validation record for %s", base)
+		}).(acm.CertificateDomainValidationOptionOutput)
+		rec, err := route53.NewRecord(ctx, name+"-validation-"+base, &route53.RecordArgs{
+			ZoneId:  zone,
+			Name:    opt.ResourceRecordName().Elem(),
+			Type:    opt.ResourceRecordType().Elem(),
+			Records: pulumi.StringArray{opt.ResourceRecordValue().Elem()},
+			Ttl:     pulumi.Int(validationRecordTTL),
+			// The record is the same for every certificate on this name (also one left behind by
+			// an earlier stack or a replaced certificate), so taking it over is safe.
+			AllowOverwrite: pulumi.Bool(true),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		fqdns = append(fqdns, rec.Fqdn)
+	}
+
+	// Waits until ACM reports ISSUED; the listener takes the ARN from here, never from cert.Arn,
+	// so it cannot reference a certificate that is still pending.
+	return acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
+		CertificateArn:        cert.Arn,
+		ValidationRecordFqdns: fqdns,
+	}, parent)
+}
+
+// newAliasRecords points every non-wildcard certificate name at the ALB (A, and AAAA if dualstack).
+func newAliasRecords(ctx *pulumi.Context, name string, a *DomainArgs, zone pulumi.StringInput, listener *lb.Listener, parent pulumi.ResourceOption) error {
+	// Names point at the ALB only once HTTPS answers on them.
+	recordTypes := []string{"A"}
+	if a.DualStack {
+		recordTypes = append(recordTypes, "AAAA")
+	}
+	for _, host := range aliasNames(a.certificateNames()) {
+		for _, typ := range recordTypes {
+			if _, err := route53.NewRecord(ctx, fmt.Sprintf("%s-%s-%s", name, strings.ToLower(typ), host), &route53.RecordArgs{
+				ZoneId: zone,
+				Name:   pulumi.String(host),
+				Type:   pulumi.String(typ),
+				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
+					Name:                 a.LoadBalancerDNSName,
+					ZoneId:               a.LoadBalancerZoneID,
+					EvaluateTargetHealth: pulumi.Bool(true),
+				}},
+			}, parent, pulumi.DependsOn([]pulumi.Resource{listener})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // lookupZone finds the existing public zone and checks that every certificate name lies in it.
@@ -490,9 +503,9 @@ func lookupZone(ctx *pulumi.Context, a *DomainArgs, opts ...pulumi.InvokeOption)
 	return z.ZoneId, nil
 }
 
-// allowIdPEgress lets the ALB call the IdP's token and user info endpoints. Their addresses are
+// allowIdentityProviderEgress lets the ALB call the IdP's token and user info endpoints. Their addresses are
 // the IdP's and change, so the rule is HTTPS to anywhere; only the ALB's own requests use it.
-func allowIdPEgress(ctx *pulumi.Context, name string, a *DomainArgs, parent pulumi.ResourceOption) error {
+func allowIdentityProviderEgress(ctx *pulumi.Context, name string, a *DomainArgs, parent pulumi.ResourceOption) error {
 	cidrs := map[string]string{"ipv4": "0.0.0.0/0"}
 	if a.DualStack {
 		cidrs["ipv6"] = "::/0"

@@ -356,6 +356,24 @@ func TestDomainOIDC(t *testing.T) {
 			t.Errorf("%s has no description", e.Name)
 		}
 	})
+	t.Run("a dualstack ALB may call the IdP over IPv6 too", func(t *testing.T) {
+		res := mustRunDomain(t, func(a *DomainArgs) { a.OIDC = googleOIDC(); a.DualStack = true })
+		var v4, v6 int
+		for _, e := range res.OfType(egressType) {
+			switch {
+			case e.Input("cidrIpv4") == "0.0.0.0/0" && e.Input("cidrIpv6") == nil:
+				v4++
+			case e.Input("cidrIpv6") == "::/0" && e.Input("cidrIpv4") == nil:
+				v6++
+			}
+			if e.Input("fromPort") != float64(443) || e.Input("toPort") != float64(443) {
+				t.Errorf("%s ports = %v-%v, want 443", e.Name, e.Input("fromPort"), e.Input("toPort"))
+			}
+		}
+		if v4 != 1 || v6 != 1 {
+			t.Errorf("egress rules: %d IPv4, %d IPv6; want one each", v4, v6)
+		}
+	})
 	t.Run("the IdP redirect URL is the domain's /oauth2/idpresponse", func(t *testing.T) {
 		if got := res.Exports["oidcRedirectUrl"].Value; got != "https://app."+testZoneName+"/oauth2/idpresponse" {
 			t.Errorf("OIDCRedirectURL = %v", got)
