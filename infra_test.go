@@ -369,7 +369,7 @@ func TestStackFilesDomainSettings(t *testing.T) {
 // 			if l == nil {
 // 				t.Fatal("no 443 listener")
 // 			}
-// 			if l.Input("protocol") != "HTTPS" || l.Input("sslPolicy") != d.SSLPolicy {
+// 			if l.Input("protocol") != "HTTPS" || l.Input("sslPolicy") != string(d.SSLPolicy) {
 // 				t.Errorf("443 listener protocol/policy = %v/%v, want HTTPS/%s", l.Input("protocol"), l.Input("sslPolicy"), d.SSLPolicy)
 // 			}
 // 			val := res.OfType("aws:acm/certificateValidation:CertificateValidation")[0]

@@ -14,11 +14,11 @@ import (
 // program could not tell whether the client secret itself was encrypted, and every plain field
 // (issuer, endpoints) would turn secret too.
 type DomainConfig struct {
-	DomainName              string   // domainName; default "" (no domain, HTTP only)
-	SubjectAlternativeNames []string // subjectAlternativeNames; default none
-	HostedZoneName          string   // hostedZoneName; exactly one of this and hostedZoneId
-	HostedZoneID            string   // hostedZoneId
-	SSLPolicy               string   // sslPolicy; default DefaultSSLPolicy; one of SSLPolicies
+	DomainName              string    // domainName; default "" (no domain, HTTP only)
+	SubjectAlternativeNames []string  // subjectAlternativeNames; default none
+	HostedZoneName          string    // hostedZoneName; exactly one of this and hostedZoneId
+	HostedZoneID            string    // hostedZoneId
+	SSLPolicy               SSLPolicy // sslPolicy; default DefaultSSLPolicy; one of SSLPolicies
 	// OIDC is nil unless the oidc* keys are set (all required ones, or the config fails).
 	OIDC *OIDCArgs
 }
@@ -56,9 +56,9 @@ func (r *reader) domain(c *Config) {
 	d.SubjectAlternativeNames = r.stringList("subjectAlternativeNames", nil, "www.app.example.com")
 	d.HostedZoneName = r.str("hostedZoneName", "")
 	d.HostedZoneID = r.str("hostedZoneId", "")
-	d.SSLPolicy = r.enum("sslPolicy", DefaultSSLPolicy,
+	d.SSLPolicy = SSLPolicy(r.enum("sslPolicy", string(DefaultSSLPolicy),
 		"TLS 1.3-capable policies that refuse TLS 1.0/1.1; the default is the one AWS recommends.",
-		SSLPolicies...)
+		sslPolicyNames()...))
 
 	if d.DomainName != "" {
 		if reason := checkFQDN(d.DomainName, MaxCommonNameLength, false); reason != "" {

@@ -247,7 +247,7 @@ func TestDomainDefaultsMatchPulumiYaml(t *testing.T) {
 		t.Fatalf("loading Pulumi.yaml: %v", err)
 	}
 	for key, want := range map[string]string{
-		"sslPolicy":                    DefaultSSLPolicy,
+		"sslPolicy":                    string(DefaultSSLPolicy),
 		"oidcScope":                    DefaultOIDCScope,
 		"oidcSessionTimeoutSeconds":    fmt.Sprint(DefaultOIDCSessionTimeoutSeconds),
 		"oidcOnUnauthenticatedRequest": string(OIDCAuthenticate),

@@ -20,7 +20,7 @@ const (
 	// default since 2025-09. TLS 1.3 and TLS 1.2 with AEAD, forward-secret ciphers only ("Res"),
 	// plus hybrid post-quantum key exchange (ML-KEM) for clients that offer it. Every browser of
 	// the last decade connects; clients stuck on TLS 1.0/1.1 or CBC ciphers do not.
-	DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+	DefaultSSLPolicy SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 	// DefaultOIDCScope asks for the claims an internal app needs to know who the user is.
 	DefaultOIDCScope = "openid email profile"
 	// DefaultOIDCSessionTimeoutSeconds is one working day (12 h); ALB's own default is 7 days.
@@ -40,10 +40,13 @@ const (
 	validationRecordTTL = 60
 )
 
+// SSLPolicy names an ELB predefined TLS security policy.
+type SSLPolicy string
+
 // SSLPolicies are the TLS policies the HTTPS listener may use: TLS 1.3-capable policies that
 // refuse TLS 1.0/1.1. The Ext1/Ext2 variants are left out (they re-enable CBC/SHA-1 ciphers and
 // security scanners flag them). The first one is the default.
-var SSLPolicies = []string{
+var SSLPolicies = []SSLPolicy{
 	DefaultSSLPolicy,
 	"ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
 	"ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
@@ -51,6 +54,14 @@ var SSLPolicies = []string{
 	"ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 	"ELBSecurityPolicy-TLS13-1-2-2021-06",
 	"ELBSecurityPolicy-TLS13-1-3-2021-06",
+}
+
+func sslPolicyNames() []string {
+	out := make([]string, len(SSLPolicies))
+	for i, p := range SSLPolicies {
+		out[i] = string(p)
+	}
+	return out
 }
 
 // OIDCUnauthenticatedAction is what the ALB does with a request that has no valid session.
@@ -121,7 +132,7 @@ type DomainArgs struct {
 	// the ALB's ipAddressType is dualstack.
 	DualStack bool
 	// SSLPolicy is the HTTPS listener's TLS policy. Default DefaultSSLPolicy. Valid: SSLPolicies.
-	SSLPolicy string
+	SSLPolicy SSLPolicy
 	// HealthCheckPath stays reachable without login when OIDC is on. Default "/up". A literal path.
 	HealthCheckPath string
 	// OIDC turns on login at the company IdP. Default nil (no login).
@@ -215,7 +226,7 @@ func (a *DomainArgs) validate() error {
 		}
 	}
 	if !slices.Contains(SSLPolicies, a.SSLPolicy) {
-		bad("DomainArgs.SSLPolicy %q: must be one of %s", a.SSLPolicy, strings.Join(SSLPolicies, ", "))
+		bad("DomainArgs.SSLPolicy %q: must be one of %s", a.SSLPolicy, strings.Join(sslPolicyNames(), ", "))
 	}
 	if reason := checkHealthPath(a.HealthCheckPath); reason != "" {
 		bad("DomainArgs.HealthCheckPath %q: %s", a.HealthCheckPath, reason)
@@ -340,7 +351,7 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 		LoadBalancerArn: a.LoadBalancerArn,
 		Port:            pulumi.Int(443),
 		Protocol:        pulumi.String("HTTPS"),
-		SslPolicy:       pulumi.String(a.SSLPolicy),
+		SslPolicy:       pulumi.String(string(a.SSLPolicy)),
 		CertificateArn:  validation.CertificateArn,
 		DefaultActions:  actions,
 	}, parent)

@@ -226,7 +226,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 		if l.Input("port") != float64(443) || l.Input("protocol") != "HTTPS" {
 			t.Errorf("%s port/protocol = %v/%v, want 443/HTTPS", l.Name, l.Input("port"), l.Input("protocol"))
 		}
-		if got := l.Input("sslPolicy"); got != DefaultSSLPolicy {
+		if got := l.Input("sslPolicy"); got != string(DefaultSSLPolicy) {
 			t.Errorf("%s sslPolicy = %v, want %s", l.Name, got, DefaultSSLPolicy)
 		}
 		if l.Input("loadBalancerArn") != testALBArn {
