@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -45,7 +44,23 @@ func runStack(t testing.TB, stack string, overrides map[string]string) (*mockeng
 			opts.Config[k] = v
 		}
 	}
+	opts.Setup = registerStackZone(opts.Config)
 	return runDeploy(opts)
+}
+
+// registerStackZone makes the stack's configured hosted zone exist in the mock account, so the
+// domain's zone lookup answers as it would for a user who owns the zone. With only a zone id,
+// the zone is named after domainName (its name is unknown until AWS answers).
+func registerStackZone(config map[string]string) func(*mockengine.Recorder) {
+	name, id := config["rails-infra:hostedZoneName"], config["rails-infra:hostedZoneId"]
+	return func(r *mockengine.Recorder) {
+		switch {
+		case name != "":
+			r.HostedZones[name] = "ZMOCK" + strings.ToUpper(strings.NewReplacer(".", "", "-", "").Replace(name))
+		case id != "":
+			r.HostedZones[config["rails-infra:domainName"]] = id
+		}
+	}
 }
 
 // stackExpectations is what each committed stack must build. A new stack file without
@@ -201,6 +216,23 @@ var badConfig = []struct {
 	{"a lower-case architecture", "", map[string]string{"rails-infra:cpuArchitecture": "arm64"}, "rails-infra:cpuArchitecture", "X86_64 | ARM64"},
 	{"an IPv6 allowed CIDR", "", map[string]string{"rails-infra:allowedCidrs": `["::/0"]`}, "rails-infra:allowedCidrs", "IPv4"},
 	{"a container port of 0", "", map[string]string{"rails-infra:containerPort": "0"}, "rails-infra:containerPort", "from 1 to 65535"},
+	// --- domain ---
+	{"the prod stack without a domain", "prod", map[string]string{"rails-infra:domainName": "", "rails-infra:hostedZoneName": ""}, "rails-infra:domainName", "prod must serve HTTPS"},
+	{"an upper-case domain name", "", map[string]string{"rails-infra:domainName": "App.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "lower case"},
+	{"a one-label domain name", "", map[string]string{"rails-infra:domainName": "rails", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "at least two labels"},
+	{"a wildcard domain name", "", map[string]string{"rails-infra:domainName": "*.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "must not be a wildcard"},
+	{"a domain without a hosted zone", "", map[string]string{"rails-infra:domainName": "app.example.co.jp"}, "rails-infra:hostedZoneName", "exactly one of hostedZoneName or hostedZoneId"},
+	{"a domain with zone name and zone id", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:hostedZoneId": "Z0123456789EXAMPLEJP"}, "rails-infra:hostedZoneId", "not both"},
+	{"a domain outside its hosted zone", "", map[string]string{"rails-infra:domainName": "app.example.com", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "not inside hosted zone example.co.jp"},
+	{"a zone id with the /hostedzone/ prefix", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneId": "/hostedzone/Z0123456789EXAMPLEJP"}, "rails-infra:hostedZoneId", "drop the /hostedzone/ prefix"},
+	{"a hosted zone without a domain", "", map[string]string{"rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:hostedZoneName", "domainName is not"},
+	{"a TLS policy that allows TLS 1.0", "", map[string]string{"rails-infra:sslPolicy": "ELBSecurityPolicy-2016-08"}, "rails-infra:sslPolicy", "TLS 1.3-capable"},
+	{"half an OIDC block", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcIssuer": "https://accounts.google.com"}, "rails-infra:oidcClientSecret", "is required because oidcIssuer is set"},
+	{"an OIDC endpoint over http", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcTokenEndpoint": "http://idp.example.com/token"}, "rails-infra:oidcTokenEndpoint", "must use https"},
+	{"an OIDC client secret in plain text", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcClientSecret": "plain"}, "rails-infra:oidcClientSecret", "must be a secret"},
+	{"OIDC without a domain", "", map[string]string{"rails-infra:oidcIssuer": "https://accounts.google.com"}, "rails-infra:oidcIssuer", "needs domainName"},
+	{"an OIDC scope without openid", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcScope": "email"}, "rails-infra:oidcScope", `must include "openid"`},
+	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
@@ -338,50 +370,6 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 	}
 }
 
-// TestPulumiYamlDeclaresTheDatabaseKeys checks the database block of Pulumi.yaml: every db* key
-// the program reads is declared with a type and a description, and a declared default changes
-// nothing when set explicitly, in dev and in prod (so it equals the Go default).
-func TestPulumiYamlDeclaresTheDatabaseKeys(t *testing.T) {
-	proj, err := workspace.LoadProject("Pulumi.yaml")
-	if err != nil {
-		t.Fatalf("loading Pulumi.yaml: %v", err)
-	}
-	parse := func(env string, extra map[string]string) infra.DatabaseConfig {
-		t.Helper()
-		values := map[string]string{"aws:region": "ap-northeast-1", "rails-infra:environment": env}
-		maps.Copy(values, extra)
-		c, err := infra.Parse(infra.MapSource{Values: values}, "rails-infra", env)
-		if err != nil {
-			t.Fatalf("parse %s with %v: %v", env, extra, err)
-		}
-		return c.Database
-	}
-	for _, key := range infra.KnownKeys() {
-		if !strings.HasPrefix(key, "db") {
-			continue
-		}
-		t.Run(key+" is declared in Pulumi.yaml with a matching default", func(t *testing.T) {
-			decl, ok := proj.Config[key]
-			if !ok {
-				t.Fatalf("Pulumi.yaml does not declare %s", key)
-			}
-			if decl.Type == nil || !slices.Contains([]string{"string", "integer", "boolean"}, *decl.Type) || decl.Description == "" {
-				t.Errorf("%s: want a scalar type and a description, got type %v, description %q", key, decl.Type, decl.Description)
-			}
-			if decl.Default == nil {
-				return
-			}
-			for _, env := range []string{"dev", "prod"} {
-				unset := parse(env, nil)
-				set := parse(env, map[string]string{"rails-infra:" + key: fmt.Sprint(decl.Default)})
-				if unset != set {
-					t.Errorf("%s: Pulumi.yaml default %v differs from the Go default in %s:\n unset %+v\n   set %+v", key, decl.Default, env, unset, set)
-				}
-			}
-		})
-	}
-}
-
 // serviceExpectations is what the app service must look like on each committed stack.
 var serviceExpectations = map[string]struct {
 	capacity, mutability, insights string
@@ -479,6 +467,169 @@ func TestServiceOnEveryStack(t *testing.T) {
 			svc := res.Find("aws:ecs/service:Service", "app")
 			if svc.Input("desiredCount") != want.minCount || !slices.Contains(svc.IgnoreChanges, "desiredCount") {
 				t.Errorf("desiredCount = %v, IgnoreChanges = %v", svc.Input("desiredCount"), svc.IgnoreChanges)
+			}
+		})
+	}
+}
+
+// Every committed stack parses its domain settings as its environment requires, and the mock
+// account holds the hosted zone the stack names (runStack registers it).
+func TestStackFilesDomainSettings(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		sc := loadStack(t, stack)
+		cfg, err := infra.Parse(infra.MapSource{Values: sc.Values, SecretKeys: sc.SecretKeys}, sc.Project, stack)
+		if err != nil {
+			t.Fatalf("Pulumi.%s.yaml: %v", stack, err)
+		}
+		d := cfg.Domain
+		if cfg.IsProd() {
+			t.Run(stack+" serves HTTPS on its own domain", func(t *testing.T) {
+				if !d.Enabled() || (d.HostedZoneName == "") == (d.HostedZoneID == "") {
+					t.Errorf("domainName %q, hostedZoneName %q, hostedZoneId %q: prod needs a domain and exactly one zone key",
+						d.DomainName, d.HostedZoneName, d.HostedZoneID)
+				}
+			})
+		}
+		if !d.Enabled() {
+			continue
+		}
+		t.Run(stack+" finds its hosted zone in the mock account", func(t *testing.T) {
+			rec := mockengine.New(sc.Project, stack, sc.Values["aws:region"])
+			registerStackZone(sc.Values)(rec)
+			zone := d.HostedZoneName
+			if zone == "" {
+				zone = d.DomainName
+			}
+			if rec.HostedZones[zone] == "" {
+				t.Errorf("hosted zones %v lack %s", rec.HostedZones, zone)
+			}
+		})
+	}
+}
+
+// Every stack with a domain serves HTTPS on it: certificate, 443 listener, 301 redirect, aliases.
+func TestEveryStackServesItsDomain(t *testing.T) {
+	stacks, err := mockengine.StackNames(".")
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no Pulumi.<stack>.yaml found: %v", err)
+	}
+	for _, stack := range stacks {
+		sc := loadStack(t, stack)
+		cfg, err := infra.Parse(infra.MapSource{Values: sc.Values, SecretKeys: sc.SecretKeys}, sc.Project, stack)
+		if err != nil {
+			t.Fatalf("Pulumi.%s.yaml: %v", stack, err)
+		}
+		res, err := runStack(t, stack, nil)
+		if err != nil {
+			t.Fatalf("%s: program failed: %v", stack, err)
+		}
+		albs := res.OfType("aws:lb/loadBalancer:LoadBalancer")
+		if len(albs) != 1 {
+			t.Fatalf("%s: %d load balancers, want 1", stack, len(albs))
+		}
+		albDNS := mockengine.Plain(albs[0].Outputs["dnsName"], false)
+		albZone := mockengine.Plain(albs[0].Outputs["zoneId"], false)
+		listeners := map[float64]*mockengine.Resource{}
+		for _, l := range res.OfType("aws:lb/listener:Listener") {
+			if port, ok := l.Input("port").(float64); ok {
+				listeners[port] = l
+			}
+		}
+		firstAction := func(l *mockengine.Resource) map[string]any {
+			acts, _ := l.Input("defaultActions").([]any)
+			if len(acts) == 0 {
+				return nil
+			}
+			a, _ := acts[0].(map[string]any)
+			return a
+		}
+		d := cfg.Domain
+		if !d.Enabled() {
+			t.Run(stack+" serves plain HTTP at the ALB's DNS name", func(t *testing.T) {
+				if n := len(res.OfType("aws:acm/certificate:Certificate")); n != 0 {
+					t.Errorf("%d certificates, want 0 without a domain", n)
+				}
+				if listeners[443] != nil {
+					t.Errorf("a 443 listener exists without a domain")
+				}
+				if l := listeners[80]; l == nil || firstAction(l)["type"] != "forward" {
+					t.Errorf("port 80 listener = %v, want one that forwards to the app", l)
+				}
+				if got, want := res.Exports["url"].Value, fmt.Sprintf("http://%v", albDNS); got != want {
+					t.Errorf("url output = %v, want %v", got, want)
+				}
+			})
+			continue
+		}
+		t.Run(stack+" has a DNS-validated certificate for its domain", func(t *testing.T) {
+			certs := res.OfType("aws:acm/certificate:Certificate")
+			if len(certs) != 1 || certs[0].Input("domainName") != d.DomainName || certs[0].Input("validationMethod") != "DNS" {
+				t.Fatalf("certificates = %d, want one for %s validated by DNS", len(certs), d.DomainName)
+			}
+			vals := res.OfType("aws:acm/certificateValidation:CertificateValidation")
+			if len(vals) != 1 {
+				t.Fatalf("certificate validations = %d, want 1", len(vals))
+			}
+			fqdns, _ := vals[0].Input("validationRecordFqdns").([]any)
+			cnames := 0
+			for _, r := range res.OfType("aws:route53/record:Record") {
+				if r.Input("type") == "CNAME" {
+					cnames++
+				}
+			}
+			if len(fqdns) == 0 || len(fqdns) != cnames {
+				t.Errorf("validation waits for %d records, %d validation CNAMEs exist", len(fqdns), cnames)
+			}
+		})
+		t.Run(stack+" answers HTTPS on 443 with a TLS 1.3 policy and the issued certificate", func(t *testing.T) {
+			l := listeners[443]
+			if l == nil {
+				t.Fatal("no 443 listener")
+			}
+			if l.Input("protocol") != "HTTPS" || l.Input("sslPolicy") != string(d.SSLPolicy) {
+				t.Errorf("443 listener protocol/policy = %v/%v, want HTTPS/%s", l.Input("protocol"), l.Input("sslPolicy"), d.SSLPolicy)
+			}
+			val := res.OfType("aws:acm/certificateValidation:CertificateValidation")[0]
+			if !slices.Contains(l.PropertyDeps["certificateArn"], val.URN) {
+				t.Errorf("443 listener certificateArn comes from %v, want the certificate validation", l.PropertyDeps["certificateArn"])
+			}
+		})
+		t.Run(stack+" redirects HTTP to HTTPS with a 301", func(t *testing.T) {
+			l := listeners[80]
+			if l == nil {
+				t.Fatal("no port 80 listener")
+			}
+			a := firstAction(l)
+			r, _ := a["redirect"].(map[string]any)
+			if a["type"] != "redirect" || r["protocol"] != "HTTPS" || r["port"] != "443" || r["statusCode"] != "HTTP_301" {
+				t.Errorf("port 80 default action = %v, want a 301 redirect to HTTPS:443", a)
+			}
+		})
+		t.Run(stack+" points its domain at the ALB", func(t *testing.T) {
+			found := 0
+			for _, r := range res.OfType("aws:route53/record:Record") {
+				if r.Input("name") != d.DomainName || (r.Input("type") != "A" && r.Input("type") != "AAAA") {
+					continue
+				}
+				found++
+				al, _ := r.Input("aliases").([]any)
+				if len(al) != 1 {
+					t.Errorf("%s aliases = %v, want one", r.Name, al)
+					continue
+				}
+				a := al[0].(map[string]any)
+				if a["name"] != albDNS || a["zoneId"] != albZone || a["evaluateTargetHealth"] != true {
+					t.Errorf("%s alias = %v, want %v in %v, evaluating target health", r.Name, a, albDNS, albZone)
+				}
+			}
+			if found == 0 {
+				t.Errorf("no A/AAAA alias record for %s", d.DomainName)
+			}
+		})
+		t.Run(stack+" outputs its https URL", func(t *testing.T) {
+			if got := res.Exports["url"].Value; got != "https://"+d.DomainName {
+				t.Errorf("url output = %v, want https://%s", got, d.DomainName)
 			}
 		})
 	}

@@ -88,7 +88,7 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		PublicSubnetIDs:        network.PublicSubnetIDs,
 		PrivateSubnetIDs:       network.PrivateSubnetIDs,
 		Database:               database.Endpoint(),
-		HTTPS:                  false, // DOMAIN-WIRING
+		HTTPS:                  cfg.Domain.Enabled(),
 		ImageTag:               s.ImageTag,
 		BuildContext:           s.AppBuildContext,
 		Dockerfile:             s.AppDockerfile,
@@ -137,7 +137,6 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	export("dbUsername", database.Username)
 	export("dbSecretArn", database.SecretArn)
 	export("dbSecurityGroupId", database.SecurityGroupID)
-	export("url", svc.URL)
 	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
 	export("ecrRepositoryUrl", svc.RepositoryURL)
 	export("clusterName", svc.ClusterName)
@@ -148,6 +147,28 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	export("execCommand", svc.ExecCommand)
 	export("migrateCommand", svc.MigrateCommand)
 	export("nextStep", svc.NextStep)
+
+	// Without a domain, dev serves plain HTTP at the ALB's DNS name.
+	url := svc.URL
+	if cfg.Domain.Enabled() {
+		domainArgs := cfg.Domain.Args()
+		domainArgs.LoadBalancerArn = svc.LoadBalancerArn
+		domainArgs.LoadBalancerDNSName = svc.LoadBalancerDNSName
+		domainArgs.LoadBalancerZoneID = svc.LoadBalancerZoneID
+		domainArgs.LoadBalancerSecurityGroupID = svc.LoadBalancerSecurityGroupID
+		domainArgs.TargetGroupArn = svc.TargetGroupArn
+		domainArgs.HealthCheckPath = cfg.Service.HealthCheckPath
+		domain, err := infra.NewDomain(ctx, "domain", domainArgs)
+		if err != nil {
+			return err
+		}
+		url = domain.URL
+		export("certificateArn", domain.CertificateArn)
+		if domain.OIDCRedirectURL != "" {
+			export("oidcRedirectUrl", pulumi.String(domain.OIDCRedirectURL))
+		}
+	}
+	export("url", url)
 
 	export("environment", pulumi.String(cfg.Environment))
 	export("vpcId", network.VpcID)

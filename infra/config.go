@@ -236,6 +236,10 @@ func (r *reader) noteDefault(key string, def any) {
 	}
 	switch d := def.(type) {
 	case []string:
+		if d == nil {
+			r.defaults[key] = ""
+			return
+		}
 		b, _ := json.Marshal(d)
 		r.defaults[key] = string(b)
 	default:

@@ -13,7 +13,7 @@ func parseDB(t *testing.T, env string, keys map[string]string) (*Config, error) 
 	for k, v := range keys {
 		values[qualify(k)] = v
 	}
-	return Parse(MapSource{Values: values}, "rails-infra", env)
+	return Parse(MapSource{Values: withProdDomain(env, values)}, "rails-infra", env)
 }
 
 func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {

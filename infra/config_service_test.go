@@ -18,7 +18,7 @@ func parseWith(t *testing.T, stack string, values map[string]string, secret ...s
 	for i, k := range secret {
 		keys[i] = qualify(k)
 	}
-	return Parse(MapSource{Values: v, SecretKeys: keys}, "rails-infra", stack)
+	return Parse(MapSource{Values: withProdDomain(stack, v), SecretKeys: keys}, "rails-infra", stack)
 }
 
 func TestServiceConfigDefaults(t *testing.T) {

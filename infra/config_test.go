@@ -16,7 +16,7 @@ func parse(t *testing.T, stack string, values map[string]string, secret ...strin
 	for k, x := range values {
 		v[k] = x
 	}
-	return Parse(MapSource{Values: v, SecretKeys: secret}, Namespace, stack)
+	return Parse(MapSource{Values: withProdDomain(stack, v), SecretKeys: secret}, Namespace, stack)
 }
 
 func TestNetworkDefaultsFollowTheEnvironment(t *testing.T) {

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -52,4 +53,15 @@ func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
 		t.Fatalf("%s %s: %s is not a policy document: %v", r.Type, r.Name, key, err)
 	}
 	return doc
+}
+
+// withProdDomain adds the domain every prod stack must have, unless the case sets its own,
+// so tests of other sections can parse a prod config.
+func withProdDomain(stack string, values map[string]string) map[string]string {
+	prod := strings.HasPrefix(stack, "prod") || values[Namespace+":environment"] == "prod"
+	if _, set := values[Namespace+":domainName"]; prod && !set {
+		values[Namespace+":domainName"] = "app.example.co.jp"
+		values[Namespace+":hostedZoneName"] = "example.co.jp"
+	}
+	return values
 }
