@@ -14,6 +14,7 @@ const (
 	zoneInternet = "internet"
 	zonePublic   = "public"
 	zonePrivate  = "private"
+	zoneVPC      = "vpcwide" // VPC-wide: route-table endpoints, flow logs
 	zoneAWS      = "aws" // regional AWS services outside the VPC
 )
 
@@ -21,7 +22,10 @@ type archNode struct {
 	id, label, zone, component string
 }
 
-type archEdge struct{ from, to, label string }
+type archEdge struct {
+	from, to, label string
+	back            bool // drawn against the flow (egress to the internet): no effect on layout
+}
 
 // arch is the architecture derived from which types exist in the graph: not a resource dump.
 type arch struct {
@@ -38,7 +42,7 @@ func (a *arch) add(n archNode) string {
 
 func (a *arch) link(from, to, label string) {
 	if from != "" && to != "" {
-		a.edges = append(a.edges, archEdge{from, to, label})
+		a.edges = append(a.edges, archEdge{from: from, to: to, label: label})
 	}
 }
 
@@ -70,7 +74,9 @@ func buildArch(g *Graph) *arch {
 	if needInternet {
 		internet = a.add(archNode{id: "internet", label: "Internet\\nusers", zone: zoneInternet})
 	}
-	a.link(nat, internet, "egress")
+	if nat != "" && internet != "" {
+		a.edges = append(a.edges, archEdge{from: nat, to: internet, label: "egress", back: true})
+	}
 
 	// DNS and certificates in front of the load balancer.
 	dns := ""
@@ -147,7 +153,7 @@ func buildArch(g *Graph) *arch {
 			ifaces = append(ifaces, endpointService(ep))
 			ifaceRes = ep
 		case "Gateway":
-			id := a.add(archNode{id: "s3gw", label: "S3 gateway endpoint", zone: zonePrivate, component: componentOr(g, ep)})
+			id := a.add(archNode{id: "s3gw", label: "S3 gateway endpoint", zone: zoneVPC, component: componentOr(g, ep)})
 			for _, s := range services {
 				a.link(s, id, "image layers")
 			}
@@ -194,7 +200,7 @@ func buildArch(g *Graph) *arch {
 		}
 		awsNode("logs", fmt.Sprintf("CloudWatch Logs\\n%d groups (%s)", len(lgs), strings.Join(days, ", ")), lgs, "logs")
 		if fl := g.OfType(tFlowLog); len(fl) > 0 {
-			a.add(archNode{id: "flowlogs", label: "VPC flow logs\\n" + fl[0].str("trafficType"), zone: zonePrivate, component: componentOr(g, fl[0])})
+			a.add(archNode{id: "flowlogs", label: "VPC flow logs\\n" + fl[0].str("trafficType"), zone: zoneVPC, component: componentOr(g, fl[0])})
 			a.link("flowlogs", "logs", "records")
 		}
 	}
@@ -264,6 +270,7 @@ func (a *arch) groups(zone string) ([]string, map[string][]archNode) {
 var zoneTitles = map[string]string{
 	zonePublic:  "Public subnets",
 	zonePrivate: "Private subnets",
+	zoneVPC:     "VPC-wide",
 	zoneAWS:     "AWS regional services",
 }
 
@@ -277,7 +284,7 @@ func Dot(g *Graph) string {
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\", fontsize=11];\n")
 	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=9];\n")
 	node := func(indent string, n archNode) {
-		fill := map[string]string{zoneInternet: "#eeeeee", zonePublic: "#e3f2fd", zonePrivate: "#e8f5e9", zoneAWS: "#fff8e1"}[n.zone]
+		fill := map[string]string{zoneInternet: "#eeeeee", zonePublic: "#e3f2fd", zonePrivate: "#e8f5e9", zoneVPC: "#f3e5f5", zoneAWS: "#fff8e1"}[n.zone]
 		fmt.Fprintf(&b, "%s%s [label=%s, fillcolor=%s];\n", indent, n.id, q(n.label), q(fill))
 	}
 	for _, n := range a.nodes {
@@ -304,14 +311,20 @@ func Dot(g *Graph) string {
 		fmt.Fprintf(&b, "  subgraph cluster_vpc {\n    label=%s; style=solid;\n", q(a.vpc))
 		cluster("    ", zonePublic)
 		cluster("    ", zonePrivate)
+		cluster("    ", zoneVPC)
 		b.WriteString("  }\n")
 	} else {
 		cluster("  ", zonePublic)
 		cluster("  ", zonePrivate)
+		cluster("  ", zoneVPC)
 	}
 	cluster("  ", zoneAWS)
 	for _, e := range a.edges {
-		fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", e.from, e.to, q(e.label))
+		attrs := "label=" + q(e.label)
+		if e.back {
+			attrs += ", constraint=false, style=dashed"
+		}
+		fmt.Fprintf(&b, "  %s -> %s [%s];\n", e.from, e.to, attrs)
 	}
 	b.WriteString("}\n")
 	return b.String()
@@ -362,10 +375,12 @@ func Mermaid(g *Graph) string {
 		fmt.Fprintf(&b, "  subgraph vpc[%s]\n", lbl(a.vpc))
 		cluster("    ", zonePublic)
 		cluster("    ", zonePrivate)
+		cluster("    ", zoneVPC)
 		b.WriteString("  end\n")
 	} else {
 		cluster("  ", zonePublic)
 		cluster("  ", zonePrivate)
+		cluster("  ", zoneVPC)
 	}
 	cluster("  ", zoneAWS)
 	for _, e := range a.edges {

@@ -47,15 +47,8 @@ func (e usageError) Error() string { return e.msg }
 // ParseArgs parses `plan <stack> [flags]`; flags may come before or after the stack.
 func ParseArgs(args []string) (Options, error) {
 	o := Options{Format: "text"}
-	if len(args) == 0 || args[0] != "plan" {
-		cmd := ""
-		if len(args) > 0 {
-			cmd = args[0]
-		}
-		return o, usageError{fmt.Sprintf("unknown command %q", cmd)}
-	}
 	var positional []string
-	rest := args[1:]
+	rest := args
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		name, val, hasVal := strings.Cut(a, "=")
@@ -98,13 +91,20 @@ func ParseArgs(args []string) (Options, error) {
 			return o, err
 		}
 	}
+	if len(positional) == 0 || positional[0] != "plan" {
+		cmd := ""
+		if len(positional) > 0 {
+			cmd = positional[0]
+		}
+		return o, usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
 	switch len(positional) {
-	case 0:
-		return o, usageError{"missing <stack>"}
 	case 1:
-		o.Stack = positional[0]
+		return o, usageError{"missing <stack>"}
+	case 2:
+		o.Stack = positional[1]
 	default:
-		return o, usageError{fmt.Sprintf("one stack expected, got %s", strings.Join(positional, " "))}
+		return o, usageError{fmt.Sprintf("one stack expected, got %s", strings.Join(positional[1:], " "))}
 	}
 	return o, nil
 }

@@ -277,8 +277,8 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 		fmt.Fprintf(&b, "  %s: a deploy takes ≈%s (%d wave(s) × [%ds start + %ds×%d health checks + %ds draining])\n",
 			ro.Service, duration(e.SuccessSeconds), e.Waves, s.AssumedTaskStartSeconds, s.IntervalSeconds, s.HealthyThreshold, s.DeregistrationSeconds)
 		if e.WorstCaseSeconds != nil {
-			fmt.Fprintf(&b, "    a failing version rolls back after ≈%s (%d failed tasks × %ds, then draining)\n",
-				duration(*e.WorstCaseSeconds), e.FailureThreshold, e.FailedTaskSeconds)
+			fmt.Fprintf(&b, "    a failing version rolls back after ≈%s (circuit breaker: %d failed tasks, %d at a time, %ds each; then draining)\n",
+				duration(*e.WorstCaseSeconds), e.FailureThreshold, e.TasksPerWave, e.FailedTaskSeconds)
 		} else {
 			b.WriteString("    a failing version is NOT rolled back automatically (circuit breaker with rollback is off)\n")
 		}
