@@ -15,7 +15,7 @@ const (
 	zonePublic   = "public"
 	zonePrivate  = "private"
 	zoneVPC      = "vpcwide" // VPC-wide: route-table endpoints, flow logs
-	zoneAWS      = "aws" // regional AWS services outside the VPC
+	zoneAWS      = "aws"     // regional AWS services outside the VPC
 )
 
 type archNode struct {
@@ -198,7 +198,7 @@ func buildArch(g *Graph) *arch {
 		for _, lg := range lgs {
 			days = append(days, orDash(lg.str("retentionInDays"))+" d")
 		}
-		awsNode("logs", fmt.Sprintf("CloudWatch Logs\\n%d groups (%s)", len(lgs), strings.Join(days, ", ")), lgs, "logs")
+		awsNode("logs", fmt.Sprintf("CloudWatch Logs\\n%d group%s (%s)", len(lgs), pick(len(lgs) == 1, "", "s"), strings.Join(days, ", ")), lgs, "logs")
 		if fl := g.OfType(tFlowLog); len(fl) > 0 {
 			a.add(archNode{id: "flowlogs", label: "VPC flow logs\\n" + fl[0].str("trafficType"), zone: zoneVPC, component: componentOr(g, fl[0])})
 			a.link("flowlogs", "logs", "records")
@@ -253,7 +253,6 @@ func orDash(s string) string {
 	}
 	return s
 }
-
 
 // groups returns the nodes of one zone by component, components sorted.
 func (a *arch) groups(zone string) ([]string, map[string][]archNode) {

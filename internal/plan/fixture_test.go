@@ -58,8 +58,8 @@ func compliantStack(env string) *Graph {
 		"desiredCount": 2.0, "healthCheckGracePeriodSeconds": 60.0,
 		"deploymentCircuitBreaker":        map[string]any{"enable": true, "rollback": true},
 		"deploymentMinimumHealthyPercent": 100.0, "deploymentMaximumPercent": 200.0,
-		"networkConfiguration":            map[string]any{"assignPublicIp": false},
-		"launchType":                      "FARGATE",
+		"networkConfiguration": map[string]any{"assignPublicIp": false},
+		"launchType":           "FARGATE",
 	})
 	svc.PropertyDeps = map[string][]string{"taskDefinition": {td.URN}, "loadBalancers": {tg.URN}}
 	bucket := res(tBucket, "uploads", nil)
