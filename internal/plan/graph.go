@@ -122,8 +122,75 @@ func FromResult(res *mockengine.Result) *Graph {
 		}
 		g.Outputs[name] = v
 	}
+	g.Resources = stableOrder(g.Resources)
 	g.index()
 	return g
+}
+
+// stableOrder puts resources in a deterministic registration order. The Go SDK registers each
+// resource from its own goroutine once its inputs resolve, so the order the engine sees varies
+// from run to run. This is one order the engine could have seen — parents and dependencies
+// before dependents — with ties broken by URN, so JSON and diagrams are identical every run.
+func stableOrder(rs []*Resource) []*Resource {
+	byURN := make(map[string]*Resource, len(rs))
+	for _, r := range rs {
+		byURN[r.URN] = r
+	}
+	indeg := make(map[string]int, len(rs))
+	next := map[string][]string{}
+	edge := func(from, to string) {
+		if _, ok := byURN[from]; !ok || from == to {
+			return
+		}
+		next[from] = append(next[from], to)
+		indeg[to]++
+	}
+	for _, r := range rs {
+		seen := map[string]bool{}
+		deps := append([]string{r.Parent}, r.DependsOn...)
+		for _, k := range sortedKeys(r.PropertyDeps) {
+			deps = append(deps, r.PropertyDeps[k]...)
+		}
+		for _, d := range deps {
+			if !seen[d] {
+				seen[d] = true
+				edge(d, r.URN)
+			}
+		}
+	}
+	var ready []string
+	for _, r := range rs {
+		if indeg[r.URN] == 0 {
+			ready = append(ready, r.URN)
+		}
+	}
+	out := make([]*Resource, 0, len(rs))
+	for len(ready) > 0 {
+		sort.Strings(ready)
+		u := ready[0]
+		ready = ready[1:]
+		out = append(out, byURN[u])
+		for _, v := range next[u] {
+			if indeg[v]--; indeg[v] == 0 {
+				ready = append(ready, v)
+			}
+		}
+	}
+	if len(out) != len(rs) { // a cycle cannot happen in a Pulumi graph; keep everything anyway
+		placed := map[string]bool{}
+		for _, r := range out {
+			placed[r.URN] = true
+		}
+		var rest []*Resource
+		for _, r := range rs {
+			if !placed[r.URN] {
+				rest = append(rest, r)
+			}
+		}
+		sort.Slice(rest, func(i, j int) bool { return rest[i].URN < rest[j].URN })
+		out = append(out, rest...)
+	}
+	return out
 }
 
 func (g *Graph) index() {

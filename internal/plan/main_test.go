@@ -131,10 +131,11 @@ func TestJSONShape(t *testing.T) {
 	if doc.Project != "rails-infra" || doc.Stack != "dev" {
 		t.Errorf("project/stack = %q/%q", doc.Project, doc.Stack)
 	}
-	if len(doc.Resources) != 2 || doc.Resources[0].Type != "aws:ssm/parameter:Parameter" || doc.Resources[1].Type != "aws:cloudwatch/logGroup:LogGroup" {
-		t.Fatalf("resources not in registration order: %+v", doc.Resources)
+	// Independent resources come in URN order (the SDK registers them concurrently).
+	if len(doc.Resources) != 2 || doc.Resources[0].Type != "aws:cloudwatch/logGroup:LogGroup" || doc.Resources[1].Type != "aws:ssm/parameter:Parameter" {
+		t.Fatalf("resources not in stable order: %+v", doc.Resources)
 	}
-	if v := doc.Resources[0].Inputs["value"]; v != "[secret]" {
+	if v := doc.Resources[1].Inputs["value"]; v != "[secret]" {
 		t.Errorf("ssm value input = %v, want [secret]", v)
 	}
 	if doc.Outputs["token"] != "[secret]" || doc.Outputs["plain"] != "visible" {
