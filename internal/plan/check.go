@@ -108,8 +108,8 @@ var Rules = []Rule{
 				return out
 			}
 			for _, pab := range g.OfType(tPublicAccess) {
-				deps, ok := pab.PropertyDeps["bucket"]
-				if !ok || slices.Contains(deps, r.URN) {
+				// Without a recorded link (a plain bucket name), any block counts.
+				if deps := pab.PropertyDeps["bucket"]; len(deps) == 0 || slices.Contains(deps, r.URN) {
 					return nil
 				}
 			}

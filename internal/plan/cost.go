@@ -81,6 +81,18 @@ func EstimateCost(g *Graph) Cost {
 		add("ALB", lb.Name, fmt.Sprintf("%.0f h × ($%g/h + %.0f LCU × $%g/LCU-h)", hoursPerMonth, p.ALBHour, AssumedLCUPerALB, p.LCUHour),
 			price(hoursPerMonth*(p.ALBHour+AssumedLCUPerALB*p.LCUHour)))
 	}
+	// Public IPv4 addresses: one Elastic IP per NAT gateway, one per AZ for each internet-facing ALB.
+	natN, _ := natGateways(g)
+	ips := natN
+	for _, lb := range g.OfType(tLoadBalancer) {
+		if !isTrue(lb, "internal") {
+			ips += vpcAZs(g)
+		}
+	}
+	if ips > 0 {
+		add("public IPv4 addresses", fmt.Sprintf("×%d", ips), fmt.Sprintf("%d × %.0f h × $%g/h (NAT EIPs, ALB nodes)", ips, hoursPerMonth, p.PublicIPv4Hour),
+			price(float64(ips)*hoursPerMonth*p.PublicIPv4Hour))
+	}
 	for _, svc := range g.OfType(tECSService) {
 		fargateCost(g, svc, p, ok, add)
 	}

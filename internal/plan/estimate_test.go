@@ -105,6 +105,7 @@ func TestCostArithmetic(t *testing.T) {
 		"RDS storage":            20 * 0.138 * 2,                      // 5.52
 		"Route 53 hosted zone":   0.50,
 		"Secrets Manager secret": 0.40,
+		"public IPv4 addresses":  3 * 730 * 0.005, // 1 NAT EIP + 2 ALB nodes
 	}
 	total := 0.0
 	for name, w := range want {

@@ -116,21 +116,21 @@ func Main(args []string, stdout, stderr io.Writer, projectDir string,
 	opts, err := ParseArgs(args)
 	if err != nil {
 		if err.Error() == "help" {
-			fmt.Fprintln(stdout, usage)
+			_, _ = fmt.Fprintln(stdout, usage)
 			return ExitOK
 		}
-		fmt.Fprintf(stderr, "plan: %v\n%s\n", err, usage)
+		_, _ = fmt.Fprintf(stderr, "plan: %v\n%s\n", err, usage)
 		return ExitUsage
 	}
 	if opts.ConfigFile == "" {
 		if _, err := os.Stat(filepath.Join(projectDir, "Pulumi."+opts.Stack+".yaml")); err != nil {
 			stacks, _ := mockengine.StackNames(projectDir)
-			fmt.Fprintf(stderr, "plan: no stack file Pulumi.%s.yaml in %s (stacks: %s)\n%s\n",
+			_, _ = fmt.Fprintf(stderr, "plan: no stack file Pulumi.%s.yaml in %s (stacks: %s)\n%s\n",
 				opts.Stack, projectDir, strings.Join(stacks, ", "), usage)
 			return ExitUsage
 		}
 	} else if _, err := os.Stat(opts.ConfigFile); err != nil {
-		fmt.Fprintf(stderr, "plan: --config-file: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "plan: --config-file: %v\n", err)
 		return ExitUsage
 	}
 
@@ -139,11 +139,11 @@ func Main(args []string, stdout, stderr io.Writer, projectDir string,
 		var cerr *infra.ConfigError
 		if errors.As(err, &cerr) {
 			for _, p := range cerr.Problems {
-				fmt.Fprintln(stderr, p.String())
+				_, _ = fmt.Fprintln(stderr, p.String())
 			}
 			return ExitConfig
 		}
-		fmt.Fprintf(stderr, "plan: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "plan: %v\n", err)
 		return ExitConfig
 	}
 
@@ -153,12 +153,12 @@ func Main(args []string, stdout, stderr io.Writer, projectDir string,
 	}
 	var buf bytes.Buffer
 	if err := Render(&buf, g, opts.Format, opts.Out, opts.Check, violations); err != nil {
-		fmt.Fprintf(stderr, "plan: rendering %s: %v\n", opts.Format, err)
+		_, _ = fmt.Fprintf(stderr, "plan: rendering %s: %v\n", opts.Format, err)
 		return ExitConfig
 	}
 	if opts.Out != "" {
 		if err := os.WriteFile(opts.Out, buf.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "plan: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "plan: %v\n", err)
 			return ExitUsage
 		}
 	} else if _, err := stdout.Write(buf.Bytes()); err != nil {
@@ -173,7 +173,7 @@ func Main(args []string, stdout, stderr io.Writer, projectDir string,
 	// Diagrams and files carry no violation list: say it where the user looks.
 	if opts.Check && (opts.Out != "" || (opts.Format != "text" && opts.Format != "json")) {
 		for _, v := range violations {
-			fmt.Fprintln(stderr, v.String())
+			_, _ = fmt.Fprintln(stderr, v.String())
 		}
 	}
 	if open > 0 {

@@ -15,6 +15,7 @@ package plan
 //   - Route 53:           https://aws.amazon.com/route53/pricing/
 //   - CloudWatch Logs:    https://aws.amazon.com/cloudwatch/pricing/
 //   - Secrets Manager:    https://aws.amazon.com/secrets-manager/pricing/
+//   - Public IPv4:        https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address" tab)
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -48,6 +49,7 @@ type RegionPrices struct {
 	HostedZoneMonth   float64
 	LogsIngestGB      float64
 	SecretMonth       float64
+	PublicIPv4Hour    float64 // every public IPv4 address: NAT EIPs, one per ALB node (AZ)
 }
 
 // Prices is the dated price table, by region.
@@ -70,6 +72,7 @@ var Prices = map[string]RegionPrices{
 		HostedZoneMonth:   0.50,
 		LogsIngestGB:      0.50,
 		SecretMonth:       0.40,
+		PublicIPv4Hour:    0.005,
 	},
 	"ap-northeast-1": {
 		NATHour: 0.062, NATPerGB: 0.062,
@@ -89,5 +92,6 @@ var Prices = map[string]RegionPrices{
 		HostedZoneMonth:   0.50,
 		LogsIngestGB:      0.76,
 		SecretMonth:       0.40,
+		PublicIPv4Hour:    0.005,
 	},
 }
