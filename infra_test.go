@@ -165,6 +165,14 @@ var badConfig = []struct {
 	{"a region that is a city", "", map[string]string{"aws:region": "tokyo"}, "aws:region", "not an AWS region"},
 	{"a misspelled key", "", map[string]string{"rails-infra:vpcCIDR": "10.0.0.0/16"}, "rails-infra:vpcCIDR", `Did you mean "vpcCidr"`},
 	{"an unknown key", "", map[string]string{"rails-infra:webScale": "true"}, "rails-infra:webScale", "not a rails-infra setting"},
+	// --- policy ---
+	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-drop-invalid-headers"},
+	{"a waiver with a misspelled rule id", "", map[string]string{"rails-infra:policyWaivers": `{"log_retention":"kept by law"}`}, "rails-infra:policyWaivers", "not a policy rule id"},
+	{"a waiver without a reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":""}`}, "rails-infra:policyWaivers", "has no reason"},
+	{"a waiver with a blank reason", "", map[string]string{"rails-infra:policyWaivers": `{"sg-open-ingress":"   "}`}, "rails-infra:policyWaivers", "has no reason"},
+	{"waivers as a list", "", map[string]string{"rails-infra:policyWaivers": `["log-retention"]`}, "rails-infra:policyWaivers", "map of NAME: value"},
+	{"a waiver with a nested reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":{"why":"law"}}`}, "rails-infra:policyWaivers", "not a nested value"},
+	{"one good and one unknown waiver", "prod", map[string]string{"rails-infra:policyWaivers": `{"log-retention":"kept by law","rds-public":"demo"}`}, "rails-infra:policyWaivers", `"rds-public" is not a policy rule id`},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
