@@ -233,6 +233,14 @@ var badConfig = []struct {
 	{"OIDC without a domain", "", map[string]string{"rails-infra:oidcIssuer": "https://accounts.google.com"}, "rails-infra:oidcIssuer", "needs domainName"},
 	{"an OIDC scope without openid", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcScope": "email"}, "rails-infra:oidcScope", `must include "openid"`},
 	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
+	// --- policy ---
+	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-drop-invalid-headers"},
+	{"a waiver with a misspelled rule id", "", map[string]string{"rails-infra:policyWaivers": `{"log_retention":"kept by law"}`}, "rails-infra:policyWaivers", "not a policy rule id"},
+	{"a waiver without a reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":""}`}, "rails-infra:policyWaivers", "has no reason"},
+	{"a waiver with a blank reason", "", map[string]string{"rails-infra:policyWaivers": `{"sg-open-ingress":"   "}`}, "rails-infra:policyWaivers", "has no reason"},
+	{"waivers as a list", "", map[string]string{"rails-infra:policyWaivers": `["log-retention"]`}, "rails-infra:policyWaivers", "map of NAME: value"},
+	{"a waiver with a nested reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":{"why":"law"}}`}, "rails-infra:policyWaivers", "not a nested value"},
+	{"one good and one unknown waiver", "prod", map[string]string{"rails-infra:policyWaivers": `{"log-retention":"kept by law","rds-public":"demo"}`}, "rails-infra:policyWaivers", `"rds-public" is not a policy rule id`},
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {

@@ -10,13 +10,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/infra"
+	"github.com/rails-infra/rails-infra/internal/mockengine"
+	"github.com/rails-infra/rails-infra/internal/plan"
 )
 
 func main() {
 	if len(os.Args) > 1 {
-		os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(plan.Main(os.Args[1:], os.Stdout, os.Stderr, ".", offlineProgram))
 	}
 	pulumi.Run(program)
+}
+
+// offlineProgram is program for the offline engine: the same deploy, with exports recorded.
+func offlineProgram(ctx *pulumi.Context, export mockengine.ExportFunc) error {
+	return deploy(ctx, exporter(export))
 }
 
 // program is what the Pulumi engine runs.

@@ -105,7 +105,7 @@ func describeMems(mems []int) string {
 var ReservedEnvNames = []string{
 	"RAILS_ENV", "RAILS_LOG_TO_STDOUT", "RAILS_SERVE_STATIC_FILES", "PORT",
 	"DATABASE_ADAPTER", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USERNAME", "DATABASE_PASSWORD",
-	"S3_BUCKET", "AWS_REGION", "SECRET_KEY_BASE", SecretsVersionEnv,
+	"S3_BUCKET", "AWS_REGION", "SECRET_KEY_BASE", RolloutDigestEnv,
 }
 
 // reservedEnvPrefixes belong to the platform: ECS injects AWS_CONTAINER_* and ECS_* variables.

@@ -14,11 +14,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// SecretsVersionEnv is a plain env var whose value changes whenever any secret the task
+// RolloutDigestEnv is a plain env var whose value changes whenever any secret the task
 // reads changes, so ECS registers a new task definition revision and rolls it out.
 // ECS resolves `secrets` only when a task starts; without this a changed SSM value would
 // reach the app only at the next unrelated deploy.
-const SecretsVersionEnv = "RAILS_INFRA_SECRETS_VERSION"
+const RolloutDigestEnv = "RAILS_INFRA_ROLLOUT_DIGEST"
 
 // SecretKeyBaseEnv is the Rails env var that holds the secret key base.
 const SecretKeyBaseEnv = "SECRET_KEY_BASE"

@@ -98,7 +98,7 @@ type containerInputs struct {
 // resolvedContainer is everything a container definition needs, with outputs resolved.
 type resolvedContainer struct {
 	containerInputs
-	ImageURI, DBHost, DBName, DBUser, DBSecretArn, Bucket, LogGroup, SecretsVersion string
+	ImageURI, DBHost, DBName, DBUser, DBSecretArn, Bucket, LogGroup, RolloutDigest string
 	DBPort                                                                          int
 	ParamArns                                                                       map[string]string
 }
@@ -114,7 +114,7 @@ func resolveContainerInputs(in containerInputs, db DatabaseEndpoint, bucket, log
 			containerInputs: in,
 			ImageURI:        xs[0].(string), DBHost: xs[1].(string), DBPort: xs[2].(int), DBName: xs[3].(string),
 			DBUser: xs[4].(string), DBSecretArn: xs[5].(string), Bucket: xs[6].(string), LogGroup: xs[7].(string),
-			SecretsVersion: xs[8].(string), ParamArns: map[string]string{},
+			RolloutDigest: xs[8].(string), ParamArns: map[string]string{},
 		}
 		for i, env := range names {
 			r.ParamArns[env] = xs[9+i].(string)
@@ -138,7 +138,7 @@ func containerDefinition(r resolvedContainer, streamPrefix string, command []str
 		"DATABASE_USERNAME":        r.DBUser,
 		"S3_BUCKET":                r.Bucket,
 		"AWS_REGION":               r.Region,
-		SecretsVersionEnv:          r.SecretsVersion,
+		RolloutDigestEnv:          r.RolloutDigest,
 	}
 	for k, v := range r.AppEnv {
 		env[k] = v // validated: never a reserved name

@@ -53,13 +53,13 @@ func TestWebContainerDefinition(t *testing.T) {
 			"DATABASE_NAME": "app_production", "DATABASE_USERNAME": "app", "S3_BUCKET": bucket,
 			"AWS_REGION": "ap-northeast-1", "FEATURE_X": "on",
 		}
-		version := env[SecretsVersionEnv]
-		delete(env, SecretsVersionEnv)
+		version := env[RolloutDigestEnv]
+		delete(env, RolloutDigestEnv)
 		if !reflect.DeepEqual(env, want) {
 			t.Errorf("environment = %v\nwant %v", env, want)
 		}
 		if len(version) != 32 {
-			t.Errorf("%s = %q, want a 32-char digest", SecretsVersionEnv, version)
+			t.Errorf("%s = %q, want a 32-char digest", RolloutDigestEnv, version)
 		}
 	})
 	t.Run("secrets come from the DB secret and the stack's SSM parameters", func(t *testing.T) {

@@ -1,0 +1,295 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// CostItem is one line of the monthly estimate. MonthlyUSD is nil when the price is unknown:
+// such an item is listed, never counted as 0.
+type CostItem struct {
+	Item       string   `json:"item"`
+	Resource   string   `json:"resource,omitempty"`
+	Basis      string   `json:"basis"`
+	MonthlyUSD *float64 `json:"monthlyUSD"`
+}
+
+// Cost is the itemized monthly estimate for the stack's region.
+type Cost struct {
+	Region      string     `json:"region"`
+	Currency    string     `json:"currency"`
+	PriceDate   string     `json:"priceDate"`
+	Items       []CostItem `json:"items"`
+	TotalUSD    float64    `json:"totalUSD"`
+	Unknown     []string   `json:"unknown"` // items whose price is not in the table
+	Assumptions []string   `json:"assumptions"`
+	Note        string     `json:"note"`
+}
+
+func usd(x float64) *float64 {
+	r := math.Round(x*100) / 100
+	return &r
+}
+
+// EstimateCost prices what the graph builds, per month (730 hours), from the dated table in prices.go.
+func EstimateCost(g *Graph) Cost {
+	c := Cost{
+		Region: g.Region, Currency: "USD", PriceDate: PriceTableDate, Items: []CostItem{}, Unknown: []string{},
+		Note: "Estimate from list prices dated " + PriceTableDate + " (see internal/plan/prices.go); excludes data transfer out, " +
+			"S3/ECR storage, requests, taxes, free tiers and discounts.",
+		Assumptions: []string{
+			fmt.Sprintf("%.0f hours per month, resources running all month", hoursPerMonth),
+			fmt.Sprintf("NAT gateways process %.0f GB per month in total", AssumedNATGBPerMonth),
+			fmt.Sprintf("each ALB averages %.0f LCU", AssumedLCUPerALB),
+			fmt.Sprintf("each log group ingests %.0f GB per month", AssumedLogGBPerGroup),
+			fmt.Sprintf("Fargate Spot costs %.0f%% of on-demand", FargateSpotDiscount*100),
+			"ECS services run their desired count all month (autoscaling above it costs more)",
+		},
+	}
+	p, ok := Prices[g.Region]
+	add := func(item, res, basis string, monthly *float64) {
+		c.Items = append(c.Items, CostItem{Item: item, Resource: res, Basis: basis, MonthlyUSD: monthly})
+		if monthly == nil {
+			c.Unknown = append(c.Unknown, item+" "+res)
+		} else {
+			c.TotalUSD += *monthly
+		}
+	}
+	price := func(x float64) *float64 {
+		if !ok {
+			return nil
+		}
+		return usd(x)
+	}
+	if !ok {
+		c.Note = fmt.Sprintf("price unknown: no prices for region %q in the table (known: %s). ", g.Region,
+			strings.Join(sortedKeys(Prices), ", ")) + c.Note
+	}
+
+	if n, strategy := natGateways(g); n > 0 {
+		add("NAT gateway", fmt.Sprintf("×%d (%s)", n, strategy),
+			fmt.Sprintf("%d × %.0f h × $%g/h", n, hoursPerMonth, p.NATHour), price(float64(n)*hoursPerMonth*p.NATHour))
+		add("NAT data processing", "", fmt.Sprintf("%.0f GB × $%g/GB (assumed traffic)", AssumedNATGBPerMonth, p.NATPerGB),
+			price(AssumedNATGBPerMonth*p.NATPerGB))
+	}
+	for _, lb := range g.OfType(tLoadBalancer) {
+		if t := lb.str("loadBalancerType"); t != "" && t != "application" {
+			add("load balancer ("+t+")", lb.Name, "not in the price table", nil)
+			continue
+		}
+		add("ALB", lb.Name, fmt.Sprintf("%.0f h × ($%g/h + %.0f LCU × $%g/LCU-h)", hoursPerMonth, p.ALBHour, AssumedLCUPerALB, p.LCUHour),
+			price(hoursPerMonth*(p.ALBHour+AssumedLCUPerALB*p.LCUHour)))
+	}
+	// Public IPv4 addresses: one Elastic IP per NAT gateway, one per AZ for each internet-facing ALB.
+	natN, _ := natGateways(g)
+	ips := natN
+	for _, lb := range g.OfType(tLoadBalancer) {
+		if !isTrue(lb, "internal") {
+			ips += vpcAZs(g)
+		}
+	}
+	if ips > 0 {
+		add("public IPv4 addresses", fmt.Sprintf("×%d", ips), fmt.Sprintf("%d × %.0f h × $%g/h (NAT EIPs, ALB nodes)", ips, hoursPerMonth, p.PublicIPv4Hour),
+			price(float64(ips)*hoursPerMonth*p.PublicIPv4Hour))
+	}
+	for _, svc := range g.OfType(tECSService) {
+		fargateCost(g, svc, p, ok, add)
+	}
+	for _, db := range g.OfType(tRDSInstance) {
+		rdsCost(db, p, ok, add)
+	}
+	azs := vpcAZs(g)
+	for _, ep := range g.OfType(tVpcEndpoint) {
+		if ep.str("vpcEndpointType") != "Interface" {
+			continue
+		}
+		n := azs
+		if ids := ep.list("subnetIds"); len(ids) > 0 {
+			n = len(ids)
+		}
+		add("interface endpoint", endpointService(ep), fmt.Sprintf("%d AZ × %.0f h × $%g/AZ-h", n, hoursPerMonth, p.EndpointAZHour),
+			price(float64(n)*hoursPerMonth*p.EndpointAZHour))
+	}
+	zones := len(g.OfType(tZone))
+	if zones == 0 && len(g.OfType(tRecord)) > 0 {
+		zones = 1 // records live in an existing zone: billed whether or not this stack made it
+	}
+	if zones > 0 {
+		add("Route 53 hosted zone", fmt.Sprintf("×%d", zones), fmt.Sprintf("%d × $%g/month", zones, p.HostedZoneMonth),
+			price(float64(zones)*p.HostedZoneMonth))
+	}
+	for _, lg := range g.OfType(tLogGroup) {
+		add("CloudWatch Logs ingestion", lg.Name, fmt.Sprintf("%.0f GB × $%g/GB (assumed)", AssumedLogGBPerGroup, p.LogsIngestGB),
+			price(AssumedLogGBPerGroup*p.LogsIngestGB))
+	}
+	secrets := len(g.OfType(tSecret))
+	for _, db := range g.OfType(tRDSInstance) {
+		if v, _ := db.flag("manageMasterUserPassword"); v {
+			secrets++
+		}
+	}
+	if secrets > 0 {
+		add("Secrets Manager secret", fmt.Sprintf("×%d", secrets), fmt.Sprintf("%d × $%g/month", secrets, p.SecretMonth),
+			price(float64(secrets)*p.SecretMonth))
+	}
+	c.TotalUSD = math.Round(c.TotalUSD*100) / 100
+	return c
+}
+
+// natGateways counts NAT gateways: explicit resources, else the awsx VPC's strategy × AZs.
+func natGateways(g *Graph) (int, string) {
+	if n := len(g.OfType(tNatGateway)); n > 0 {
+		return n, "explicit"
+	}
+	total, strategy := 0, ""
+	for _, v := range g.OfType(tVpc) {
+		strategy = v.str("natGateways", "strategy")
+		azs := 3 // awsx's default numberOfAvailabilityZones
+		if n, ok := v.num("numberOfAvailabilityZones"); ok {
+			azs = int(n)
+		}
+		switch strategy {
+		case "Single":
+			total++
+		case "OnePerAz":
+			total += azs
+		case "None":
+		default:
+			// awsx defaults to OnePerAz when natGateways is unset.
+			strategy = "OnePerAz (awsx default)"
+			total += azs
+		}
+	}
+	return total, strategy
+}
+
+func vpcAZs(g *Graph) int {
+	for _, v := range g.OfType(tVpc) {
+		if n, ok := v.num("numberOfAvailabilityZones"); ok {
+			return int(n)
+		}
+	}
+	return 2
+}
+
+func endpointService(ep *Resource) string {
+	s := ep.str("serviceName")
+	if i := strings.LastIndex(s, "."); i >= 0 && strings.HasPrefix(s, "com.amazonaws.") {
+		// com.amazonaws.<region>.<service...>
+		parts := strings.SplitN(s, ".", 4)
+		if len(parts) == 4 {
+			return parts[3]
+		}
+	}
+	if s == "" {
+		return ep.Name
+	}
+	return s
+}
+
+// taskSize returns vCPU, GB and architecture of the task definition a service runs.
+func taskSize(g *Graph, svc *Resource) (vcpu, gb float64, arch string, found bool) {
+	tds := g.linked(svc, "taskDefinition", tTaskDefinition)
+	if len(tds) == 0 {
+		return 0, 0, "", false
+	}
+	td := tds[0]
+	cpu, ok1 := td.num("cpu")
+	mem, ok2 := td.num("memory")
+	arch = td.str("runtimePlatform", "cpuArchitecture")
+	if arch == "" {
+		arch = "X86_64"
+	}
+	return cpu / cpuUnitsPerVCPU, mem / bytesPerGiB, arch, ok1 && ok2
+}
+
+// spotShare is the fraction of desired tasks placed on FARGATE_SPOT by the capacity provider
+// strategy: base tasks first, the rest split by weight.
+func spotShare(svc *Resource, desired int) float64 {
+	strategies := svc.list("capacityProviderStrategies")
+	if len(strategies) == 0 || desired == 0 {
+		return 0
+	}
+	spotTasks, remaining := 0.0, float64(desired)
+	totalWeight, spotWeight := 0.0, 0.0
+	for _, s := range strategies {
+		m, _ := s.(map[string]any)
+		base, _ := toNum(m["base"])
+		weight, _ := toNum(m["weight"])
+		take := math.Min(base, remaining)
+		remaining -= take
+		if m["capacityProvider"] == "FARGATE_SPOT" {
+			spotTasks += take
+			spotWeight += weight
+		}
+		totalWeight += weight
+	}
+	if totalWeight > 0 {
+		spotTasks += remaining * spotWeight / totalWeight
+	}
+	return spotTasks / float64(desired)
+}
+
+func desiredCount(svc *Resource) int {
+	if n, ok := svc.num("desiredCount"); ok {
+		return int(n)
+	}
+	return 1 // the provider's default
+}
+
+func fargateCost(g *Graph, svc *Resource, p RegionPrices, known bool, add func(item, res, basis string, monthly *float64)) {
+	desired := desiredCount(svc)
+	vcpu, gb, arch, ok := taskSize(g, svc)
+	if !ok {
+		add("Fargate tasks", svc.Name, "task size unknown (no task definition with cpu and memory)", nil)
+		return
+	}
+	rate, hasRate := p.Fargate[arch]
+	if !known || !hasRate {
+		add("Fargate tasks", svc.Name, fmt.Sprintf("price unknown for %s in %s", arch, orUnknown(known)), nil)
+		return
+	}
+	spot := spotShare(svc, desired)
+	perTaskHour := vcpu*rate.VCPUHour + gb*rate.GBHour
+	factor := (1 - spot) + spot*FargateSpotDiscount
+	basis := fmt.Sprintf("%d task × (%g vCPU × $%g + %g GB × $%g) × %.0f h, %s",
+		desired, vcpu, rate.VCPUHour, gb, rate.GBHour, hoursPerMonth, arch)
+	if spot > 0 {
+		basis += fmt.Sprintf(", %.0f%% on Spot at %.0f%% of on-demand", spot*100, FargateSpotDiscount*100)
+	}
+	add("Fargate tasks", svc.Name, basis, usd(float64(desired)*perTaskHour*hoursPerMonth*factor))
+}
+
+func orUnknown(known bool) string {
+	if known {
+		return "the table"
+	}
+	return "an unknown region"
+}
+
+func rdsCost(db *Resource, p RegionPrices, known bool, add func(item, res, basis string, monthly *float64)) {
+	class := db.str("instanceClass")
+	multi, _ := db.flag("multiAz")
+	copies, az := 1.0, "Single-AZ"
+	if multi {
+		copies, az = 2, "Multi-AZ (×2)"
+	}
+	if hour, ok := p.RDSHour[class]; ok && known {
+		add("RDS instance", db.Name, fmt.Sprintf("%s %s: %.0f h × $%g/h × %g", class, az, hoursPerMonth, hour, copies),
+			usd(hoursPerMonth*hour*copies))
+	} else {
+		add("RDS instance", db.Name, fmt.Sprintf("price unknown for instance class %q; see the RDS pricing page", class), nil)
+	}
+	gb, _ := db.num("allocatedStorage")
+	st := db.str("storageType")
+	if st == "" {
+		st = "gp2" // the RDS API default when storageType is unset
+	}
+	if rate, ok := p.RDSStorageGBMonth[st]; ok && known {
+		add("RDS storage", db.Name, fmt.Sprintf("%g GB %s × $%g/GB-month × %g (allocated, not max)", gb, st, rate, copies),
+			usd(gb*rate*copies))
+	} else {
+		add("RDS storage", db.Name, fmt.Sprintf("price unknown for storage type %q", st), nil)
+	}
+}

@@ -1,0 +1,186 @@
+package plan
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestRolloutModel(t *testing.T) {
+	ptr := func(n int) *int { return &n }
+	cases := []struct {
+		name string
+		s    RolloutSettings
+		want RolloutTimes
+	}{
+		{
+			// 60 start + 10×2 healthy + 30 drain = 110 s in one wave (100/200 % replaces both at once).
+			// Failure: threshold max(ceil(0.5×2),3)=3, 2 at a time → 2 batches × (60 + max(60, 10×3)) + 30 = 270 s.
+			name: "a tuned service with the circuit breaker",
+			s: RolloutSettings{DesiredCount: 2, GracePeriodSeconds: 60, IntervalSeconds: 10, HealthyThreshold: 2, UnhealthyThreshold: 3,
+				DeregistrationSeconds: 30, MinimumHealthyPercent: 100, MaximumPercent: 200, CircuitBreaker: true, Rollback: true, AssumedTaskStartSeconds: 60},
+			want: RolloutTimes{TurnHealthySeconds: 80, TasksPerWave: 2, Waves: 1, SuccessSeconds: 110, FailureThreshold: 3, FailedTaskSeconds: 120, WorstCaseSeconds: ptr(270)},
+		},
+		{
+			// AWS defaults: 60 + 30×5 + 300 = 510 s; no circuit breaker, so no rollback time.
+			name: "AWS defaults",
+			s:    DefaultRolloutSettings(2),
+			want: RolloutTimes{TurnHealthySeconds: 210, TasksPerWave: 2, Waves: 1, SuccessSeconds: 510, FailureThreshold: 3, FailedTaskSeconds: 120},
+		},
+		{
+			// 4 tasks, 50/100 %: 2 stopped at a time → 2 waves × (60 + 15×3 + 60) = 330 s.
+			// Threshold max(2,3)=3 → 2 batches × (60 + max(30, 15×2)) + 60 drain + (60+45) restart = 345 s.
+			name: "a rolling update below desired count",
+			s: RolloutSettings{DesiredCount: 4, GracePeriodSeconds: 30, IntervalSeconds: 15, HealthyThreshold: 3, UnhealthyThreshold: 2,
+				DeregistrationSeconds: 60, MinimumHealthyPercent: 50, MaximumPercent: 100, CircuitBreaker: true, Rollback: true, AssumedTaskStartSeconds: 60},
+			want: RolloutTimes{TurnHealthySeconds: 105, TasksPerWave: 2, Waves: 2, SuccessSeconds: 330, FailureThreshold: 3, FailedTaskSeconds: 90, WorstCaseSeconds: ptr(345)},
+		},
+		{
+			// 500 tasks: threshold capped at 200; 100/150 % → 250 per wave, 2 waves.
+			name: "a large service hits the 200-task threshold cap",
+			s: RolloutSettings{DesiredCount: 500, IntervalSeconds: 10, HealthyThreshold: 2, UnhealthyThreshold: 2,
+				DeregistrationSeconds: 10, MinimumHealthyPercent: 100, MaximumPercent: 150, CircuitBreaker: true, Rollback: true, AssumedTaskStartSeconds: 60},
+			want: RolloutTimes{TurnHealthySeconds: 80, TasksPerWave: 250, Waves: 2, SuccessSeconds: 180, FailureThreshold: 200, FailedTaskSeconds: 80, WorstCaseSeconds: ptr(90)},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ModelRollout(tc.s)
+			gw, ww := got.WorstCaseSeconds, tc.want.WorstCaseSeconds
+			got.WorstCaseSeconds, tc.want.WorstCaseSeconds = nil, nil
+			if got != tc.want {
+				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			}
+			if (gw == nil) != (ww == nil) || (gw != nil && *gw != *ww) {
+				t.Errorf("worst case = %v, want %v", deref(gw), deref(ww))
+			}
+		})
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestRolloutReadsTheGraph(t *testing.T) {
+	ro := EstimateRollout(compliantStack("dev"))
+	if len(ro) != 1 {
+		t.Fatalf("rollouts = %d, want 1", len(ro))
+	}
+	s := ro[0].Settings
+	// deregistrationDelay arrives as a string in the provider schema; it must still be read.
+	if s.DeregistrationSeconds != 30 || s.IntervalSeconds != 10 || s.HealthyThreshold != 2 || s.GracePeriodSeconds != 60 || !s.CircuitBreaker || !s.Rollback {
+		t.Errorf("settings read from the graph = %+v", s)
+	}
+	if ro[0].Estimate.SuccessSeconds != 110 || ro[0].AWSDefaults.SuccessSeconds != 510 {
+		t.Errorf("estimate %d s (want 110), AWS defaults %d s (want 510)", ro[0].Estimate.SuccessSeconds, ro[0].AWSDefaults.SuccessSeconds)
+	}
+	if got := EstimateRollout(graphOf("dev")); got != nil {
+		t.Errorf("a stack without a service has rollout %v, want none", got)
+	}
+}
+
+func item(c Cost, name string) *CostItem {
+	for i := range c.Items {
+		if c.Items[i].Item == name {
+			return &c.Items[i]
+		}
+	}
+	return nil
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 0.006 }
+
+func TestCostArithmetic(t *testing.T) {
+	c := EstimateCost(compliantStack("prod")) // ap-northeast-1
+	want := map[string]float64{
+		"NAT gateway":            730 * 0.062,                         // 45.26
+		"NAT data processing":    50 * 0.062,                          // 3.10
+		"ALB":                    730 * (0.0243 + 0.008),              // 23.58
+		"Fargate tasks":          2 * (0.5*0.04045 + 1*0.00442) * 730, // 35.98 (ARM64)
+		"RDS instance":           730 * 0.025 * 2,                     // 36.50 Multi-AZ doubles
+		"RDS storage":            20 * 0.138 * 2,                      // 5.52
+		"Route 53 hosted zone":   0.50,
+		"Secrets Manager secret": 0.40,
+		"public IPv4 addresses":  3 * 730 * 0.005, // 1 NAT EIP + 2 ALB nodes
+	}
+	total := 0.0
+	for name, w := range want {
+		it := item(c, name)
+		if it == nil || it.MonthlyUSD == nil || !near(*it.MonthlyUSD, math.Round(w*100)/100) {
+			t.Errorf("%s = %+v, want $%.2f", name, it, w)
+		}
+		total += math.Round(w*100) / 100
+	}
+	total += 2 * 5 * 0.76 // two log groups, 5 GB each
+	if !near(c.TotalUSD, total) {
+		t.Errorf("total = %.2f, want %.2f", c.TotalUSD, total)
+	}
+	if len(c.Unknown) != 0 {
+		t.Errorf("unknown prices: %v", c.Unknown)
+	}
+}
+
+func TestCostSpotAndX86(t *testing.T) {
+	g := compliantStack("dev")
+	g.Region = "us-east-1"
+	find(g, tTaskDefinition).Inputs["runtimePlatform"] = map[string]any{"cpuArchitecture": "X86_64"}
+	svc := find(g, tECSService)
+	svc.Inputs["desiredCount"] = 4.0
+	svc.Inputs["capacityProviderStrategies"] = []any{
+		map[string]any{"capacityProvider": "FARGATE", "base": 1.0, "weight": 1.0},
+		map[string]any{"capacityProvider": "FARGATE_SPOT", "weight": 2.0},
+	}
+	// 1 base on FARGATE, remaining 3 split 1:2 → 2 on Spot = 50 %.
+	if got := spotShare(svc, 4); !near(got, 0.5) {
+		t.Fatalf("spot share = %v, want 0.5", got)
+	}
+	perTask := (0.5*0.04048 + 1*0.004445) * 730
+	want := 4 * perTask * (0.5 + 0.5*0.30)
+	if it := item(EstimateCost(g), "Fargate tasks"); it == nil || it.MonthlyUSD == nil || !near(*it.MonthlyUSD, math.Round(want*100)/100) {
+		t.Errorf("Fargate with Spot = %+v, want $%.2f", it, want)
+	}
+}
+
+func TestUnknownPricesAreListedNotZero(t *testing.T) {
+	g := compliantStack("dev")
+	find(g, tRDSInstance).Inputs["instanceClass"] = "db.x2iedn.24xlarge"
+	c := EstimateCost(g)
+	it := item(c, "RDS instance")
+	if it == nil || it.MonthlyUSD != nil || !strings.Contains(it.Basis, "price unknown") {
+		t.Errorf("RDS item = %+v, want price unknown", it)
+	}
+	if len(c.Unknown) != 1 {
+		t.Errorf("unknown = %v, want the RDS instance", c.Unknown)
+	}
+	g.Region = "eu-west-3"
+	c = EstimateCost(g)
+	if c.TotalUSD != 0 || len(c.Unknown) != len(c.Items) || !strings.Contains(c.Note, "price unknown") {
+		t.Errorf("an unpriced region must list every item as unknown: total %v, %d unknown of %d", c.TotalUSD, len(c.Unknown), len(c.Items))
+	}
+}
+
+func TestNATCountFollowsStrategy(t *testing.T) {
+	for strategy, want := range map[string]int{"Single": 1, "OnePerAz": 3, "None": 0} {
+		g := graphOf("dev", res(tVpc, "v", map[string]any{"numberOfAvailabilityZones": 3.0, "natGateways": map[string]any{"strategy": strategy}}))
+		if n, _ := natGateways(g); n != want {
+			t.Errorf("%s over 3 AZs: %d NAT gateways, want %d", strategy, n, want)
+		}
+	}
+}
+
+func TestInterfaceEndpointsArePricedPerAZ(t *testing.T) {
+	g := graphOf("dev",
+		res(tVpc, "v", map[string]any{"numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "None"}}),
+		res(tVpcEndpoint, "logs", map[string]any{"vpcEndpointType": "Interface", "serviceName": "com.amazonaws.ap-northeast-1.logs"}),
+		res(tVpcEndpoint, "s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
+	)
+	c := EstimateCost(g)
+	it := item(c, "interface endpoint")
+	if it == nil || it.Resource != "logs" || it.MonthlyUSD == nil || !near(*it.MonthlyUSD, 2*730*0.014) || len(c.Items) != 1 {
+		t.Errorf("items = %+v, want only the logs endpoint at 2 × 730 × $0.014", c.Items)
+	}
+}

@@ -1,0 +1,90 @@
+package plan
+
+import "encoding/json"
+
+// res builds a resource for hand-made graphs.
+func res(typ, name string, inputs map[string]any) *Resource {
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	return &Resource{
+		URN: "urn:pulumi:test::rails-infra::" + typ + "::" + name, Type: typ, Name: name,
+		Parent: "urn:pulumi:test::rails-infra::pulumi:pulumi:Stack::rails-infra-test", Custom: true, Inputs: inputs,
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func graphOf(env string, rs ...*Resource) *Graph {
+	return &Graph{Project: "rails-infra", Stack: "test", Region: "ap-northeast-1", Environment: env, Resources: rs}
+}
+
+// compliantStack is a whole stack as the components are specified to build it: every rule passes.
+func compliantStack(env string) *Graph {
+	albSG := res(tSecurityGroup, "web-alb", nil)
+	lb := res(tLoadBalancer, "web", map[string]any{"loadBalancerType": "application", "dropInvalidHeaderFields": true})
+	lb.PropertyDeps = map[string][]string{"securityGroups": {albSG.URN}}
+	open80 := res(tIngressRule, "web-alb-http", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 80.0, "toPort": 80.0, "ipProtocol": "tcp"})
+	open80.PropertyDeps = map[string][]string{"securityGroupId": {albSG.URN}}
+	open443 := res(tIngressRule, "web-alb-https", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 443.0, "toPort": 443.0, "ipProtocol": "tcp"})
+	open443.PropertyDeps = map[string][]string{"securityGroupId": {albSG.URN}}
+	dbIngress := res(tIngressRule, "db-from-app", map[string]any{"referencedSecurityGroupId": "sg-123", "fromPort": 5432.0, "toPort": 5432.0, "ipProtocol": "tcp"})
+	db := res(tRDSInstance, "db", map[string]any{
+		"engine": "postgres", "engineVersion": "16", "instanceClass": "db.t4g.micro", "allocatedStorage": 20.0,
+		"maxAllocatedStorage": 100.0, "storageType": "gp3", "multiAz": env == "prod", "storageEncrypted": true,
+		"publiclyAccessible": false, "deletionProtection": env == "prod", "skipFinalSnapshot": env != "prod",
+		"finalSnapshotIdentifier": "db-final", "backupRetentionPeriod": 7.0, "manageMasterUserPassword": true,
+	})
+	db.Protect = env == "prod"
+	td := res(tTaskDefinition, "web", map[string]any{
+		"cpu": "512", "memory": "1024", "runtimePlatform": map[string]any{"cpuArchitecture": "ARM64"},
+		"containerDefinitions": mustJSON([]any{map[string]any{
+			"name":        "web",
+			"environment": []any{map[string]any{"name": "RAILS_ENV", "value": "production"}, map[string]any{"name": "DB_SECRET_ARN", "value": "arn:x"}},
+			"secrets":     []any{map[string]any{"name": "RAILS_MASTER_KEY", "valueFrom": "arn:aws:ssm:..."}},
+		}}),
+	})
+	tg := res(tTargetGroup, "web", map[string]any{
+		"port": 3000.0, "protocol": "HTTP", "deregistrationDelay": "30",
+		"healthCheck": map[string]any{"path": "/up", "interval": 10.0, "timeout": 5.0, "healthyThreshold": 2.0, "unhealthyThreshold": 3.0},
+	})
+	svc := res(tECSService, "web", map[string]any{
+		"desiredCount": 2.0, "healthCheckGracePeriodSeconds": 60.0,
+		"deploymentCircuitBreaker":        map[string]any{"enable": true, "rollback": true},
+		"deploymentMinimumHealthyPercent": 100.0, "deploymentMaximumPercent": 200.0,
+		"networkConfiguration": map[string]any{"assignPublicIp": false},
+		"launchType":           "FARGATE",
+	})
+	svc.PropertyDeps = map[string][]string{"taskDefinition": {td.URN}, "loadBalancers": {tg.URN}}
+	bucket := res(tBucket, "uploads", nil)
+	pab := res(tPublicAccess, "uploads", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
+	pab.PropertyDeps = map[string][]string{"bucket": {bucket.URN}}
+	role := res(tRole, "task", map[string]any{"assumeRolePolicy": mustJSON(map[string]any{
+		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"sts:AssumeRole"}}},
+	})})
+	policy := res(tRolePolicy, "task", map[string]any{"policy": mustJSON(map[string]any{
+		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"s3:GetObject", "s3:PutObject"}, "Resource": "arn:aws:s3:::b/*"}},
+	})})
+	https := res(tListener, "web-https", map[string]any{"port": 443.0, "protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+		"defaultActions": []any{map[string]any{"type": "forward"}}})
+	http := res(tListener, "web-http", map[string]any{"port": 80.0, "protocol": "HTTP",
+		"defaultActions": []any{map[string]any{"type": "redirect", "redirect": map[string]any{"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}}})
+	return graphOf(env,
+		res(tVpc, "network", map[string]any{"cidrBlock": "10.0.0.0/16", "numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "Single"}}),
+		res(tDefaultSG, "network-default-sg", map[string]any{}),
+		res(tLogGroup, "network-flow-logs", map[string]any{"retentionInDays": 14.0}),
+		res(tVpcEndpoint, "network-s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
+		db, dbIngress, albSG, lb, open80, open443, tg, http, https, td, svc, bucket, pab, role, policy,
+		res(tSSMParameter, "rails-master-key", map[string]any{"type": "SecureString", "name": "/app/RAILS_MASTER_KEY"}),
+		res(tLogGroup, "web", map[string]any{"retentionInDays": 30.0}),
+		res(tRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE"}),
+		res(tCertificate, "cert", map[string]any{"domainName": "app.example.com", "validationMethod": "DNS"}),
+		res(tRecord, "app", map[string]any{"name": "app.example.com", "type": "A"}),
+	)
+}

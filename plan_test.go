@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rails-infra/rails-infra/internal/mockengine"
+	"github.com/rails-infra/rails-infra/internal/plan"
+)
+
+// The offline plan on the committed stacks, through plan.Main with the real program. These
+// live here because only package main can reach deploy.
+
+func runPlan(t testing.TB, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = plan.Main(args, &out, &errb, ".", offlineProgram)
+	return code, out.String(), errb.String()
+}
+
+// planParents are types each stack must build, with the component type that must own them.
+// Extend it as components land.
+var planParents = map[string]string{
+	"awsx:ec2:Vpc":                                      "rails-infra:infra:Network",
+	"aws:ec2/flowLog:FlowLog":                           "rails-infra:infra:Network",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "rails-infra:infra:Network",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "rails-infra:infra:Network",
+	"aws:rds/instance:Instance":                         "rails-infra:infra:Database",
+	"aws:rds/parameterGroup:ParameterGroup":             "rails-infra:infra:Database",
+	"aws:rds/subnetGroup:SubnetGroup":                   "rails-infra:infra:Database",
+	"aws:ecs/service:Service":                           "rails-infra:infra:AppService",
+	"aws:ecs/taskDefinition:TaskDefinition":             "rails-infra:infra:AppService",
+	"aws:lb/loadBalancer:LoadBalancer":                  "rails-infra:infra:AppService",
+	"aws:lb/targetGroup:TargetGroup":                    "rails-infra:infra:AppService",
+	"aws:ecr/repository:Repository":                     "rails-infra:infra:AppService",
+	"aws:s3/bucketV2:BucketV2":                          "rails-infra:infra:AppService",
+	"aws:ssm/parameter:Parameter":                       "rails-infra:infra:AppService",
+}
+
+type planDoc struct {
+	Project, Stack, Environment string
+	Resources                   []struct {
+		URN, Type, Name, Parent string
+		Custom                  bool
+		DependsOn               []string
+		Inputs                  map[string]any
+	}
+	Outputs      map[string]any
+	Placeholders []string
+	Estimates    struct {
+		Rollout []map[string]any
+		Cost    struct {
+			TotalUSD float64
+			Items    []map[string]any
+		}
+	}
+	Violations []plan.Violation
+}
+
+func TestPlanJSONOfEachStack(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		t.Run(stack+" plan has the expected types, parents and no secret", func(t *testing.T) {
+			code, stdout, stderr := runPlan(t, "plan", stack, "--format", "json", "--check")
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d, want 0 (committed stacks pass --check); stderr:\n%s\n%s", code, stderr, stdout)
+			}
+			var doc planDoc
+			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+			if doc.Project != "rails-infra" || doc.Stack != stack {
+				t.Errorf("project/stack = %s/%s", doc.Project, doc.Stack)
+			}
+			byURN := map[string]string{}
+			for _, r := range doc.Resources {
+				byURN[r.URN] = r.Type
+			}
+			stackURN := "urn:pulumi:" + stack + "::rails-infra::pulumi:pulumi:Stack::rails-infra-" + stack
+			seen := map[string]bool{}
+			for _, r := range doc.Resources {
+				seen[r.Type] = true
+				parentType, ok := byURN[r.Parent]
+				if !ok && r.Parent != stackURN {
+					t.Errorf("%s %s: parent %s is neither a resource nor the stack", r.Type, r.Name, r.Parent)
+				}
+				if r.Custom && !strings.HasPrefix(parentType, "rails-infra:infra:") {
+					t.Errorf("%s %s is not inside a component (parent %q)", r.Type, r.Name, parentType)
+				}
+				if want, ok := planParents[r.Type]; ok && parentType != want {
+					t.Errorf("%s %s: parent type %q, want %q", r.Type, r.Name, parentType, want)
+				}
+				for _, d := range r.DependsOn {
+					if _, ok := byURN[d]; !ok {
+						t.Errorf("%s %s depends on unknown %s", r.Type, r.Name, d)
+					}
+				}
+			}
+			for typ := range planParents {
+				if !seen[typ] {
+					t.Errorf("no %s in the %s plan", typ, stack)
+				}
+			}
+			if strings.Contains(stdout, mockengine.SecretPlaceholder) {
+				t.Errorf("the plan prints the secret placeholder value")
+			}
+			if doc.Estimates.Cost.TotalUSD <= 0 || len(doc.Estimates.Cost.Items) == 0 {
+				t.Errorf("cost estimate missing: %+v", doc.Estimates.Cost)
+			}
+			for _, v := range doc.Violations {
+				if !v.Waived {
+					t.Errorf("violation on a committed stack: %s", v)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanTextOfEachStack(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		t.Run(stack+" text plan shows the tree, counts, estimates", func(t *testing.T) {
+			code, stdout, stderr := runPlan(t, "plan", stack)
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d; stderr %s", code, stderr)
+			}
+			want := stackExpectations[stack]
+			for _, s := range []string{"Network network (component)", "├─ awsx ec2 Vpc network", "NAT: " + want.nat, want.cidr,
+				"Counts by type", "Summary", "Rollout estimate", "Monthly cost estimate (USD, ap-northeast-1", "total ≈ $"} {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("text plan lacks %q:\n%s", s, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanRejectsBadConfigFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, []byte("config:\n  aws:region: ap-northeast-1\n  rails-infra:availabilityZones: 9\n  rails-infra:natGateways: single\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runPlan(t, "plan", "dev", "--config-file", file)
+	if code != plan.ExitConfig {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "rails-infra:availabilityZones") || !strings.HasPrefix(lines[1], "rails-infra:natGateways") {
+		t.Errorf("stderr = %q, want one line per problem naming the key", stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing on a config error", stdout)
+	}
+}
+
+// The checked-in diagrams must equal a fresh render (rendering is deterministic).
+func TestCheckedInDiagramsAreFresh(t *testing.T) {
+	for _, tc := range []struct{ file, format string }{
+		{"docs/architecture-dev.svg", "svg"},
+		{"docs/architecture-dev.md", "mermaid"},
+	} {
+		t.Run(tc.file+" is up to date", func(t *testing.T) {
+			g, err := plan.Run(".", "dev", "", offlineProgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fresh bytes.Buffer
+			if err := plan.Render(&fresh, g, tc.format, tc.file, false, nil); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(tc.file)
+			if err != nil || !bytes.Equal(got, fresh.Bytes()) {
+				t.Errorf("%s is stale; regenerate with: go run . plan dev --format %s --out %s", tc.file, tc.format, tc.file)
+			}
+		})
+	}
+}
+
+func BenchmarkPlan(b *testing.B) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		b.Run(stack, func(b *testing.B) {
+			for b.Loop() {
+				if code := plan.Main([]string{"plan", stack, "--format", "json", "--check"}, io.Discard, io.Discard, ".", offlineProgram); code != 0 {
+					b.Fatalf("exit %d", code)
+				}
+			}
+		})
+	}
+}
