@@ -28,7 +28,7 @@ type instr struct {
 // stage is one FROM block.
 type stage struct {
 	name, base, platform string // platform is the raw --platform flag value, "" when absent
-	instrs                 []instr
+	instrs               []instr
 }
 
 type dockerfile struct {
