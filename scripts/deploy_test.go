@@ -158,7 +158,7 @@ func TestHelpDocumentsEveryOption(t *testing.T) {
 		script string
 		want   []string
 	}{
-		{"deploy", []string{"--stack", "--tag", "--git-sha", "--app-dir", "--dockerfile", "--platform", "--dry-run", "--yes", "--help"}},
+		{"deploy", []string{"--stack", "--tag", "--git-sha", "--app-dir", "--dockerfile", "--platform", "--push-only", "--dry-run", "--yes", "--help"}},
 		{"rollback", []string{"--stack", "--to", "--dry-run", "--yes", "--help"}},
 	}
 	for _, c := range cases {
@@ -247,6 +247,16 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ docker push " + repoURL + ":v2",
 				"+ pulumi config set imageTag v2",
 				`+ pulumi up --message deploy\ v2 --yes`,
+			},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
+		},
+		{
+			name: "--push-only stops after the push and leaves the stack alone",
+			args: []string{"--tag", "v3", "--app-dir", "APP", "--dry-run", "--push-only"},
+			want: []string{
+				"+ docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v3 --file APP/Dockerfile APP",
+				"+ aws ecr get-login-password --region ap-northeast-1 | docker login --username AWS --password-stdin " + registry,
+				"+ docker push " + repoURL + ":v3",
 			},
 			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
 		},
