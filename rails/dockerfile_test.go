@@ -1,6 +1,7 @@
 package rails
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,12 +39,11 @@ type dockerfile struct {
 
 func loadDockerfile(t *testing.T) dockerfile {
 	t.Helper()
-	f, err := os.Open("Dockerfile")
+	src, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	res, err := parser.Parse(f)
+	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		t.Fatalf("Dockerfile does not parse: %v", err)
 	}
