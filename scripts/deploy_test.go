@@ -21,6 +21,7 @@ const (
 // $FAKE_LOG; pulumi answers the read-only lookups from FAKE_* variables like the real CLI.
 const fakePulumi = `#!/usr/bin/env bash
 echo "pulumi $*" >> "$FAKE_LOG"
+if [[ -n "${FAKE_PWD_LOG:-}" ]]; then pwd >> "$FAKE_PWD_LOG"; fi
 case "$1 $2" in
   "stack output")
     if [[ -n "${FAKE_REPO:-}" ]]; then echo "$FAKE_REPO"; exit 0; fi
@@ -158,8 +159,8 @@ func TestHelpDocumentsEveryOption(t *testing.T) {
 		script string
 		want   []string
 	}{
-		{"deploy", []string{"--stack", "--tag", "--git-sha", "--app-dir", "--dockerfile", "--platform", "--push-only", "--dry-run", "--yes", "--help"}},
-		{"rollback", []string{"--stack", "--to", "--dry-run", "--yes", "--help"}},
+		{"deploy", []string{"--stack", "--tag", "--git-sha", "--app-dir", "--dockerfile", "--project-dir", "--platform", "--push-only", "--dry-run", "--yes", "--help"}},
+		{"rollback", []string{"--stack", "--to", "--project-dir", "--dry-run", "--yes", "--help"}},
 	}
 	for _, c := range cases {
 		t.Run(c.script+" --help exits 0 and names each option it accepts", func(t *testing.T) {
@@ -199,6 +200,7 @@ func TestDeployRejectsBadArguments(t *testing.T) {
 		{"a platform Fargate does not run", []string{"--tag", "v1", "--platform", "linux/386"}, "--platform 'linux/386' is not supported"},
 		{"an app directory that does not exist", []string{"--tag", "v1", "--app-dir", "/nonexistent/app"}, "--app-dir '/nonexistent/app' is not a directory"},
 		{"a missing Dockerfile", []string{"--tag", "v1", "--dockerfile", "Dockerfile.nope"}, "no Dockerfile at 'Dockerfile.nope'"},
+		{"a project directory without Pulumi.yaml", []string{"--tag", "v1", "--project-dir", "/"}, "--project-dir '/' has no Pulumi.yaml"},
 	}
 	for _, c := range cases {
 		t.Run("it exits 2 on "+c.name, func(t *testing.T) {
@@ -295,7 +297,7 @@ func TestDeployRunsTheCommandsForReal(t *testing.T) {
 	want := []string{
 		"pulumi stack output ecrRepositoryUrl --stack dev",
 		"pulumi config get cpuArchitecture --stack dev",
-		"docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file ./Dockerfile .",
+		"docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file " + s.app + "/Dockerfile " + s.app,
 		"aws ecr get-login-password --region ap-northeast-1",
 		"docker login --username AWS --password-stdin " + registry + " stdin=fake-ecr-password",
 		"docker push " + repoURL + ":v1",
@@ -306,6 +308,11 @@ func TestDeployRunsTheCommandsForReal(t *testing.T) {
 		t.Errorf("calls\n%s\nwant\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))
 	}
 	t.Run("the ECR password travels on stdin only", func(t *testing.T) {
+		for _, call := range r.calls {
+			if args := strings.TrimSuffix(call, " stdin=fake-ecr-password"); strings.Contains(args, "fake-ecr-password") {
+				t.Errorf("the password is an argument: %q", call)
+			}
+		}
 		if strings.Contains(r.stderr+r.stdout, "fake-ecr-password") {
 			t.Error("the password was printed")
 		}
@@ -423,6 +430,38 @@ func TestRollback(t *testing.T) {
 				if strings.Contains(call, "config set") || strings.Contains(call, "pulumi up") {
 					t.Errorf("a dry run or a refusal ran %q", call)
 				}
+			}
+		})
+	}
+}
+
+func TestScriptsRunPulumiInTheProjectWhereverTheyAreCalledFrom(t *testing.T) {
+	project, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		script string
+		args   []string
+	}{
+		{"deploy", []string{"--tag", "v1", "--dry-run"}},
+		{"rollback", []string{"--to", "v1", "--dry-run"}},
+	} {
+		t.Run(c.script, func(t *testing.T) {
+			s := newSandbox(t, "pulumi")
+			pwdLog := filepath.Join(t.TempDir(), "pwd.log")
+			r := s.run(t, c.script, []string{"FAKE_PWD_LOG=" + pwdLog, "FAKE_TAG=v3"}, c.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			b, _ := os.ReadFile(pwdLog)
+			for _, dir := range lines(string(b)) {
+				if dir != project {
+					t.Errorf("pulumi ran in %s, want the project %s (called from %s)", dir, project, s.app)
+				}
+			}
+			if len(b) == 0 {
+				t.Error("pulumi never ran")
 			}
 		})
 	}
