@@ -26,8 +26,8 @@ func runPlan(t testing.TB, args ...string) (code int, stdout, stderr string) {
 // planParents are types each stack must build, with the component type that must own them.
 // Extend it as components land.
 var planParents = map[string]string{
-	"awsx:ec2:Vpc":                                      "rails-infra:infra:Network",
-	"aws:ec2/flowLog:FlowLog":                           "rails-infra:infra:Network",
+	"awsx:ec2:Vpc":            "rails-infra:infra:Network",
+	"aws:ec2/flowLog:FlowLog": "rails-infra:infra:Network",
 	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "rails-infra:infra:Network",
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "rails-infra:infra:Network",
 	"aws:rds/instance:Instance":                         "rails-infra:infra:Database",

@@ -23,6 +23,23 @@ type ContainerDefinition struct {
 	ReadonlyRootFilesystem bool             `json:"readonlyRootFilesystem"`
 	MountPoints            []MountPoint     `json:"mountPoints"`
 	LinuxParameters        *LinuxParameters `json:"linuxParameters,omitempty"`
+	SystemControls         []SystemControl  `json:"systemControls,omitempty"`
+}
+
+// SystemControl is a namespaced kernel parameter; Fargate accepts the net.* ones.
+type SystemControl struct {
+	Namespace string `json:"namespace"`
+	Value     string `json:"value"`
+}
+
+// unprivilegedPorts lets the image's non-root user bind a port below 1024 (the default 80).
+// Docker sets this sysctl to 0 locally, Fargate keeps the kernel's 1024, and Fargate cannot add
+// CAP_NET_BIND_SERVICE; lowering the floor to exactly the container port is the narrowest fix.
+func unprivilegedPorts(port int) []SystemControl {
+	if port >= 1024 {
+		return nil
+	}
+	return []SystemControl{{Namespace: "net.ipv4.ip_unprivileged_port_start", Value: strconv.Itoa(port)}}
 }
 
 // PortMapping is a container port; in awsvpc mode hostPort equals containerPort.
@@ -57,7 +74,7 @@ type MountPoint struct {
 	ReadOnly      bool   `json:"readOnly"`
 }
 
-// LinuxParameters: an init process reaps the ECS Exec agent's children.
+// LinuxParameters enables an init process, which reaps the ECS Exec agent's children.
 type LinuxParameters struct {
 	InitProcessEnabled bool `json:"initProcessEnabled"`
 }
@@ -66,18 +83,25 @@ type LinuxParameters struct {
 type writableMount struct{ Volume, Path string }
 
 // writableMounts are the only writable paths when the root filesystem is read-only:
+//
 //   - <appRoot>/tmp: Puma's pid file, bootsnap and the cache store write here;
+//
 //   - /tmp: Ruby's Dir.tmpdir (Rack multipart and ActiveStorage upload buffers);
+//
 //   - /var/lib/amazon and /var/log/amazon: the ECS Exec (SSM) agent's state and logs; AWS
 //     documents ECS Exec as unsupported on read-only roots, and these two mounts are the
 //     widely used workaround (aws/containers-roadmap#1359).
 //
-// Logs go to stdout (RAILS_LOG_TO_STDOUT), so <appRoot>/log stays read-only. Fargate copies
+//   - <appRoot>/log: logs go to stdout, but a Rails 7.0 production.rb without RAILS_LOG_TO_STDOUT
+//     opens log/production.log at boot and would crash on a read-only path.
+//
+// Fargate copies
 // an image's content and ownership into a bind mount only when the Dockerfile declares the
-// path as a VOLUME, so a non-root image must declare VOLUME <appRoot>/tmp.
+// path as a VOLUME, so a non-root image must declare these paths as VOLUMEs (rails/Dockerfile does).
 func writableMounts(appRoot string) []writableMount {
 	return []writableMount{
 		{"app-tmp", appRoot + "/tmp"},
+		{"app-log", appRoot + "/log"},
 		{"tmp", "/tmp"},
 		{"ssm-agent-state", "/var/lib/amazon"},
 		{"ssm-agent-logs", "/var/log/amazon"},
@@ -99,8 +123,8 @@ type containerInputs struct {
 type resolvedContainer struct {
 	containerInputs
 	ImageURI, DBHost, DBName, DBUser, DBSecretArn, Bucket, LogGroup, RolloutDigest string
-	DBPort                                                                          int
-	ParamArns                                                                       map[string]string
+	DBPort                                                                         int
+	ParamArns                                                                      map[string]string
 }
 
 func resolveContainerInputs(in containerInputs, db DatabaseEndpoint, bucket, logGroup pulumi.StringOutput, secrets *stackSecrets) pulumi.AnyOutput {
@@ -138,7 +162,7 @@ func containerDefinition(r resolvedContainer, streamPrefix string, command []str
 		"DATABASE_USERNAME":        r.DBUser,
 		"S3_BUCKET":                r.Bucket,
 		"AWS_REGION":               r.Region,
-		RolloutDigestEnv:          r.RolloutDigest,
+		RolloutDigestEnv:           r.RolloutDigest,
 	}
 	for k, v := range r.AppEnv {
 		env[k] = v // validated: never a reserved name
@@ -177,6 +201,7 @@ func containerDefinition(r resolvedContainer, streamPrefix string, command []str
 		ReadonlyRootFilesystem: r.Readonly,
 		MountPoints:            mounts,
 		LinuxParameters:        &LinuxParameters{InitProcessEnabled: true},
+		SystemControls:         unprivilegedPorts(r.Port),
 	}
 }
 

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,12 +98,18 @@ func TestWebContainerDefinition(t *testing.T) {
 			t.Errorf("container = %s essential=%v ports=%v command=%v", c.Name, c.Essential, c.PortMappings, c.Command)
 		}
 	})
+	t.Run("the non-root image may bind port 80 and nothing lower", func(t *testing.T) {
+		want := []SystemControl{{Namespace: "net.ipv4.ip_unprivileged_port_start", Value: "80"}}
+		if !reflect.DeepEqual(c.SystemControls, want) {
+			t.Errorf("systemControls = %v, want %v", c.SystemControls, want)
+		}
+	})
 	t.Run("the root filesystem is read-only except the Rails and ECS Exec scratch paths", func(t *testing.T) {
 		paths := map[string]string{}
 		for _, m := range c.MountPoints {
 			paths[m.ContainerPath] = m.SourceVolume
 		}
-		want := map[string]string{"/rails/tmp": "app-tmp", "/tmp": "tmp", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
+		want := map[string]string{"/rails/tmp": "app-tmp", "/rails/log": "app-log", "/tmp": "tmp", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
 		if !c.ReadonlyRootFilesystem || !reflect.DeepEqual(paths, want) {
 			t.Errorf("readonly=%v mounts=%v, want true and %v", c.ReadonlyRootFilesystem, paths, want)
 		}
@@ -178,4 +185,23 @@ func TestMigrateMirrorsWeb(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestUnprivilegedPortsFollowTheContainerPort(t *testing.T) {
+	cases := []struct {
+		port int
+		want []SystemControl
+	}{
+		{80, []SystemControl{{"net.ipv4.ip_unprivileged_port_start", "80"}}},
+		{443, []SystemControl{{"net.ipv4.ip_unprivileged_port_start", "443"}}},
+		{1024, nil},
+		{3000, nil},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("port %d", tc.port), func(t *testing.T) {
+			if got := unprivilegedPorts(tc.port); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("unprivilegedPorts(%d) = %v, want %v", tc.port, got, tc.want)
+			}
+		})
+	}
 }
