@@ -405,6 +405,9 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		return nil, err
 	}
 	svc.Service = service
+	if err := newRestartOnRotation(ctx, name, a.Account, a.Database.SecretArn, cluster, service, parent); err != nil {
+		return nil, err
+	}
 
 	if svc.Autoscaling {
 		if err := newAutoscaling(ctx, name, a, cluster, service, alb, parent); err != nil {
@@ -427,7 +430,8 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	svc.ExecCommand = pulumi.Sprintf(
 		`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
 		region, cluster.Name, region, cluster.Name, service.Name, ContainerName)
-	svc.MigrateCommand = runTaskCommand(region, cluster.Name, svc.MigrateTaskDefinition.Arn, a.PrivateSubnetIDs, sgs.App.ID().ToStringOutput())
+	// The family, not family:N, so the command always runs the newest revision.
+	svc.MigrateCommand = runTaskCommand(region, cluster.Name, svc.MigrateTaskDefinition.Family, a.PrivateSubnetIDs, sgs.App.ID().ToStringOutput())
 	svc.NextStep = nextStep(svc.HasImage, a, repo.RepositoryUrl, svc.Image, cluster.Name, service.Name)
 
 	if err := ctx.RegisterResourceOutputs(svc, pulumi.Map{

@@ -268,6 +268,16 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "fqdn", trimDot(name))
 		return str(state, "zoneId") + "_" + trimDot(name) + "_" + str(state, "type"), nil
 
+	case "aws:sfn/stateMachine:StateMachine":
+		a := arn("states", "stateMachine:"+name)
+		set(state, "arn", a)
+		return a, nil
+	case "aws:cloudwatch/eventRule:EventRule":
+		set(state, "arn", arn("events", "rule/"+name))
+		return name, nil
+	case "aws:cloudwatch/eventTarget:EventTarget":
+		return str(state, "rule") + "-" + hexID(r.URN, 8), nil
+
 	case "aws:appautoscaling/target:Target":
 		set(state, "arn", arn("application-autoscaling", "scalable-target/"+hexID(r.URN, 24)))
 		return str(state, "resourceId"), nil

@@ -1,0 +1,132 @@
+package infra
+
+import (
+	"encoding/json"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// serviceTrust lets one AWS service principal in this account assume a role.
+func serviceTrust(acct Account, principal string) PolicyDocument {
+	return PolicyDocument{Statement: []Statement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": principal},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct.AccountID}},
+	}}}
+}
+
+// rotationEventPattern matches a successful rotation of exactly this secret. Secrets Manager
+// logs RotationSucceeded as a service event; both CloudTrail detail types are accepted.
+func rotationEventPattern(secretArn string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.secretsmanager"},
+		"detail-type": []string{"AWS Service Event via CloudTrail", "AWS API Call via CloudTrail"},
+		"detail": map[string]any{
+			"eventSource":         []string{"secretsmanager.amazonaws.com"},
+			"eventName":           []string{"RotationSucceeded"},
+			"additionalEventData": map[string]any{"SecretId": []string{secretArn}},
+		},
+	})
+	return string(b), err
+}
+
+// redeployDefinition is a one-step state machine: ECS UpdateService with forceNewDeployment,
+// through the Step Functions AWS SDK integration (no Lambda to maintain).
+func redeployDefinition(clusterArn, serviceArn string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"Comment": "Restart the Rails tasks so they read the rotated database password",
+		"StartAt": "ForceNewDeployment",
+		"States": map[string]any{
+			"ForceNewDeployment": map[string]any{
+				"Type":     "Task",
+				"Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
+				"Parameters": map[string]any{
+					"Cluster":            clusterArn,
+					"Service":            serviceArn,
+					"ForceNewDeployment": true,
+				},
+				"Retry": []any{map[string]any{
+					"ErrorEquals": []string{"States.ALL"}, "IntervalSeconds": 30, "MaxAttempts": 3, "BackoffRate": 2,
+				}},
+				"End": true,
+			},
+		},
+	})
+	return string(b), err
+}
+
+// newRestartOnRotation redeploys the service after RDS rotates its master password. ECS reads
+// DATABASE_PASSWORD only when a task starts, RDS rotates a managed password every 7 days and
+// that cannot be turned off; without this, new connections fail a week after the first deploy.
+func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secretArn pulumi.StringInput, cluster *ecs.Cluster, service *ecs.Service, parent pulumi.ResourceOption) error {
+	sfnTrust, err := MarshalPolicy(serviceTrust(acct, "states.amazonaws.com"))
+	if err != nil {
+		return err
+	}
+	sfnRole, err := iam.NewRole(ctx, name+"-redeploy", &iam.RoleArgs{
+		Description:      pulumi.String("Lets the redeploy state machine restart this stack's ECS service"),
+		AssumeRolePolicy: pulumi.String(sfnTrust),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	updatePolicy := service.ID().ToStringOutput().ApplyT(func(arn string) (string, error) {
+		return MarshalPolicy(PolicyDocument{Statement: []Statement{{
+			Sid: "RestartThisService", Effect: "Allow", Action: []string{"ecs:UpdateService"}, Resource: []string{arn},
+		}}})
+	}).(pulumi.StringOutput)
+	grant, err := iam.NewRolePolicy(ctx, name+"-redeploy", &iam.RolePolicyArgs{Role: sfnRole.ID(), Policy: updatePolicy}, parent)
+	if err != nil {
+		return err
+	}
+	definition := pulumi.All(cluster.Arn, service.ID()).ApplyT(func(xs []any) (string, error) {
+		return redeployDefinition(xs[0].(string), string(xs[1].(pulumi.ID)))
+	}).(pulumi.StringOutput)
+	machine, err := sfn.NewStateMachine(ctx, name+"-redeploy", &sfn.StateMachineArgs{
+		Type:       pulumi.String("STANDARD"),
+		RoleArn:    sfnRole.Arn,
+		Definition: definition,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{grant}))
+	if err != nil {
+		return err
+	}
+
+	eventsTrust, err := MarshalPolicy(serviceTrust(acct, "events.amazonaws.com"))
+	if err != nil {
+		return err
+	}
+	eventsRole, err := iam.NewRole(ctx, name+"-rotation-events", &iam.RoleArgs{
+		Description:      pulumi.String("Lets EventBridge start the redeploy state machine"),
+		AssumeRolePolicy: pulumi.String(eventsTrust),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	startPolicy := machine.Arn.ApplyT(func(arn string) (string, error) {
+		return MarshalPolicy(PolicyDocument{Statement: []Statement{{
+			Sid: "StartRedeploy", Effect: "Allow", Action: []string{"states:StartExecution"}, Resource: []string{arn},
+		}}})
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name+"-rotation-events", &iam.RolePolicyArgs{Role: eventsRole.ID(), Policy: startPolicy}, parent); err != nil {
+		return err
+	}
+	pattern := secretArn.ToStringOutput().ApplyT(rotationEventPattern).(pulumi.StringOutput)
+	rule, err := cloudwatch.NewEventRule(ctx, name+"-db-password-rotated", &cloudwatch.EventRuleArgs{
+		Description:  pulumi.String("RDS rotated the master password: restart the Rails tasks"),
+		EventPattern: pattern,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	_, err = cloudwatch.NewEventTarget(ctx, name+"-db-password-rotated", &cloudwatch.EventTargetArgs{
+		Rule:    rule.Name,
+		Arn:     machine.Arn,
+		RoleArn: eventsRole.Arn,
+	}, parent)
+	return err
+}
