@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"maps"
 	"fmt"
 	"os"
 	"regexp"
@@ -109,14 +110,7 @@ func (m MapSource) Get(key string) (string, bool) { v, ok := m.Values[key]; retu
 func (m MapSource) IsSecret(key string) bool { return slices.Contains(m.SecretKeys, key) }
 
 // Keys lists every key set, sorted.
-func (m MapSource) Keys() []string {
-	keys := make([]string, 0, len(m.Values))
-	for k := range m.Values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (m MapSource) Keys() []string { return slices.Sorted(maps.Keys(m.Values)) }
 
 type ctxSource struct{ ctx *pulumi.Context }
 

@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -270,7 +271,7 @@ func (r *reader) checkService(c *Config) {
 		r.fail("allowedCidrs", "[]", "an empty list would make the load balancer unreachable.",
 			"pulumi config set --path 'allowedCidrs[0]' 0.0.0.0/0")
 	}
-	for _, name := range sortedKeys(s.AppEnv) {
+	for _, name := range slices.Sorted(maps.Keys(s.AppEnv)) {
 		if reason := envNameProblem(name); reason != "" {
 			r.fail("appEnv", name, reason, fmt.Sprintf("pulumi config rm --path 'appEnv.%s'", name))
 			continue
@@ -280,7 +281,7 @@ func (r *reader) checkService(c *Config) {
 				fmt.Sprintf("pulumi config rm --path 'appEnv.%s' && pulumi config set --secret --path 'appSecrets.%s' <value>", name, name))
 		}
 	}
-	for _, name := range sortedKeys(s.AppSecrets) {
+	for _, name := range slices.Sorted(maps.Keys(s.AppSecrets)) {
 		if reason := envNameProblem(name); reason != "" {
 			r.fail("appSecrets", name, reason, fmt.Sprintf("pulumi config rm --path 'appSecrets.%s'", name))
 			continue
@@ -322,15 +323,6 @@ func (r *reader) secretMap(key, exampleName string) map[string]Secret {
 		out[name] = Secret{Set: true, Value: pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // serviceCrossChecks holds the rules that depend on the environment profile.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -252,14 +253,14 @@ func (a *AppServiceArgs) validate() error {
 	if !slices.Contains(CloudWatchRetentionDays, a.LogRetentionDays) {
 		add("AppServiceArgs.LogRetentionDays %d: not a CloudWatch retention value", a.LogRetentionDays)
 	}
-	for _, name := range sortedKeys(a.AppEnv) {
+	for _, name := range slices.Sorted(maps.Keys(a.AppEnv)) {
 		if reason := envNameProblem(name); reason != "" {
 			add("AppServiceArgs.AppEnv: %s", reason)
 		} else if secretLooking.MatchString(strings.ToUpper(name)) {
 			add("AppServiceArgs.AppEnv: %q looks like a secret; use AppSecrets", name)
 		}
 	}
-	for _, name := range sortedKeys(a.AppSecrets) {
+	for _, name := range slices.Sorted(maps.Keys(a.AppSecrets)) {
 		if reason := envNameProblem(name); reason != "" {
 			add("AppServiceArgs.AppSecrets: %s", reason)
 		}

@@ -2,6 +2,8 @@ package infra
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -174,7 +176,7 @@ func containerDefinition(r resolvedContainer, streamPrefix string, command []str
 	sort.Slice(environment, func(i, j int) bool { return environment[i].Name < environment[j].Name })
 
 	secrets := []SecretRef{{Name: "DATABASE_PASSWORD", ValueFrom: r.DBSecretArn + ":password::"}}
-	for _, env := range sortedKeys(r.ParamArns) {
+	for _, env := range slices.Sorted(maps.Keys(r.ParamArns)) {
 		secrets = append(secrets, SecretRef{Name: env, ValueFrom: r.ParamArns[env]})
 	}
 	sort.Slice(secrets, func(i, j int) bool { return secrets[i].Name < secrets[j].Name })

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -64,7 +66,7 @@ func EstimateCost(g *Graph) Cost {
 	}
 	if !ok {
 		c.Note = fmt.Sprintf("price unknown: no prices for region %q in the table (known: %s). ", g.Region,
-			strings.Join(sortedKeys(Prices), ", ")) + c.Note
+			strings.Join(slices.Sorted(maps.Keys(Prices)), ", ")) + c.Note
 	}
 
 	if n, strategy := natGateways(g); n > 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-graphviz"
@@ -262,7 +264,7 @@ func (a *arch) groups(zone string) ([]string, map[string][]archNode) {
 			by[n.component] = append(by[n.component], n)
 		}
 	}
-	comps := sortedKeys(by)
+	comps := slices.Sorted(maps.Keys(by))
 	return comps, by
 }
 

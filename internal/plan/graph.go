@@ -8,6 +8,8 @@ package plan
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,7 +149,7 @@ func stableOrder(rs []*Resource) []*Resource {
 	for _, r := range rs {
 		seen := map[string]bool{}
 		deps := append([]string{r.Parent}, r.DependsOn...)
-		for _, k := range sortedKeys(r.PropertyDeps) {
+		for _, k := range slices.Sorted(maps.Keys(r.PropertyDeps)) {
 			deps = append(deps, r.PropertyDeps[k]...)
 		}
 		for _, d := range deps {
@@ -365,15 +367,6 @@ func shortType(token string) string {
 		return mod + " " + parts[2]
 	}
 	return parts[0] + " " + mod + " " + parts[2]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func parseJSON(s string) any {

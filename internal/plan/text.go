@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -263,7 +265,7 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 	for _, r := range g.Resources {
 		counts[r.Type]++
 	}
-	for _, t := range sortedKeys(counts) {
+	for _, t := range slices.Sorted(maps.Keys(counts)) {
 		fmt.Fprintf(&b, "  %3d  %s\n", counts[t], t)
 	}
 
@@ -313,7 +315,7 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 
 	if len(g.Outputs) > 0 {
 		b.WriteString("\nOutputs\n")
-		for _, k := range sortedKeys(g.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(g.Outputs)) {
 			fmt.Fprintf(&b, "  %s = %s\n", k, outputText(g.Outputs[k]))
 		}
 	}
