@@ -2,8 +2,8 @@ package infra
 
 import (
 	"encoding/json"
-	"maps"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
