@@ -110,11 +110,25 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			}
 			flows := res.OfType("aws:ec2/flowLog:FlowLog")
 			if len(flows) != 1 || flows[0].Input("trafficType") != "ALL" {
-				t.Errorf("want exactly one flow log with trafficType ALL, got %d", len(flows))
+				t.Fatalf("want exactly one flow log with trafficType ALL, got %d", len(flows))
 			}
-			groups := res.OfType("aws:cloudwatch/logGroup:LogGroup")
-			if len(groups) == 0 || groups[0].Input("retentionInDays") != want.flowDays {
-				t.Errorf("flow log group retention: want %v days", want.flowDays)
+			// Several log groups exist (app, flow logs, ...) in no fixed order: pick the one the
+			// flow log writes to, and require it to be the network's own group.
+			dest := flows[0].Input("logDestination")
+			var group *mockengine.Resource
+			for _, g := range res.OfType("aws:cloudwatch/logGroup:LogGroup") {
+				if mockengine.Plain(g.Outputs["arn"], false) == dest {
+					group = g
+				}
+			}
+			network := res.Find("rails-infra:infra:Network", "network")
+			switch {
+			case group == nil:
+				t.Errorf("flow log destination %v is no log group of this stack", dest)
+			case network == nil || group.Parent != network.URN || group.Name != "network-flow-logs":
+				t.Errorf("flow log group %s (parent %s) is not the Network's network-flow-logs group", group.Name, group.Parent)
+			case group.Input("retentionInDays") != want.flowDays:
+				t.Errorf("%s retentionInDays = %v, want %v", group.Name, group.Input("retentionInDays"), want.flowDays)
 			}
 			sgs := res.OfType("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
 			if len(sgs) != 1 {
@@ -360,6 +374,45 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			}
 			if !forced || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
 				t.Errorf("%s does not use a parameter group with rds.force_ssl=1: %v", db.Name, list)
+			}
+			// The DB SG admits exactly the SG the ECS tasks run in, on the engine port, and nothing else.
+			dbSGs, _ := db.Input("vpcSecurityGroupIds").([]any)
+			svc := res.Find("aws:ecs/service:Service", "app")
+			if len(dbSGs) != 1 || svc == nil {
+				t.Fatalf("%s vpcSecurityGroupIds = %v (want one), ecs service found = %v", db.Name, dbSGs, svc != nil)
+			}
+			netCfg, _ := svc.Input("networkConfiguration").(map[string]any)
+			taskSGs, _ := netCfg["securityGroups"].([]any)
+			if len(taskSGs) != 1 {
+				t.Fatalf("ecs service securityGroups = %v, want the app SG", taskSGs)
+			}
+			if db.Input("port") != 5432.0 {
+				t.Errorf("%s port = %v, want 5432", db.Name, db.Input("port"))
+			}
+			var ingress []*mockengine.Resource
+			for _, r := range res.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+				if r.Input("securityGroupId") == dbSGs[0] {
+					ingress = append(ingress, r)
+				}
+			}
+			if len(ingress) != 1 {
+				t.Fatalf("DB security group has %d ingress rules, want exactly 1 (from the app)", len(ingress))
+			}
+			rule := ingress[0]
+			if rule.Input("referencedSecurityGroupId") != taskSGs[0] || rule.Input("ipProtocol") != "tcp" ||
+				rule.Input("fromPort") != db.Input("port") || rule.Input("toPort") != db.Input("port") ||
+				rule.Input("cidrIpv4") != nil || rule.Input("cidrIpv6") != nil || rule.Input("prefixListId") != nil {
+				t.Errorf("%s admits %v %v-%v from SG %v / cidr %v, want tcp %v only from the tasks' SG %v", rule.Name,
+					rule.Input("ipProtocol"), rule.Input("fromPort"), rule.Input("toPort"), rule.Input("referencedSecurityGroupId"),
+					rule.Input("cidrIpv4"), db.Input("port"), taskSGs[0])
+			}
+			if d, _ := rule.Input("description").(string); d == "" {
+				t.Errorf("%s has no description", rule.Name)
+			}
+			for _, r := range res.OfType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+				if r.Input("securityGroupId") == dbSGs[0] {
+					t.Errorf("DB security group has egress rule %s; the database needs none", r.Name)
+				}
 			}
 			for _, k := range []string{"dbAddress", "dbPort", "dbName", "dbUsername", "dbSecretArn", "dbSecurityGroupId"} {
 				e, ok := res.Exports[k]
