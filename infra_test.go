@@ -211,6 +211,7 @@ var badConfig = []struct {
 	{"the postgres master username", "", map[string]string{"rails-infra:dbUsername": "postgres"}, "rails-infra:dbUsername", "reserved"},
 	{"the admin master username on mysql", "", map[string]string{"rails-infra:dbEngine": "mysql", "rails-infra:dbUsername": "admin"}, "rails-infra:dbUsername", "reserved"},
 	{"a database name with a dash", "", map[string]string{"rails-infra:dbName": "my-app"}, "rails-infra:dbName", "a-z, 0-9 and _"},
+	{"a master username longer than RDS accepts", "", map[string]string{"rails-infra:dbUsername": "rails_application_owner"}, "rails-infra:dbUsername", "at most 16"},
 	{"Performance Insights on db.t4g.micro", "", map[string]string{"rails-infra:dbPerformanceInsights": "true"}, "rails-infra:dbPerformanceInsights", "cannot run Performance Insights"},
 	{"multi-AZ as yes", "", map[string]string{"rails-infra:dbMultiAz": "yes"}, "rails-infra:dbMultiAz", "true or false"},
 	// --- service ---

@@ -87,6 +87,7 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 		{"Performance Insights on db.t4g.small", "dev", map[string]string{"dbInstanceClass": "db.t4g.small", "dbPerformanceInsights": "true"}, "dbPerformanceInsights", "cannot run Performance Insights"},
 		{"the root user on mysql", "dev", map[string]string{"dbEngine": "mysql", "dbUsername": "root"}, "dbUsername", "reserved"},
 		{"a database name with a dash", "dev", map[string]string{"dbName": "my-app"}, "dbName", "a-z, 0-9 and _"},
+		{"a 17-character username", "dev", map[string]string{"dbUsername": "rails_app_owner_x"}, "dbUsername", "at most 16"},
 		{"multi-AZ as yes", "prod", map[string]string{"dbMultiAz": "yes"}, "dbMultiAz", "true or false"},
 	}
 	for _, tc := range cases {

@@ -146,17 +146,17 @@ var (
 		"information_schema", "performance_schema", "innodb", "tmp", "user", "database"}
 )
 
+// MaxDbUsernameLength is what CreateDBInstance accepts as MasterUsername on every engine
+// ("1 to 16 letters, numbers, or underscores"), though PostgreSQL itself allows 63.
+const MaxDbUsernameLength = 16
+
 // CheckDbUsername returns why name cannot be the master username for engine, or "".
 func CheckDbUsername(engine DbEngine, name string) string {
-	maxLen := 63
-	if engine == EngineMySQL {
-		maxLen = 32
-	}
 	switch {
 	case !dbIdentifierPattern.MatchString(name):
 		return "must start with a lower-case letter and use only a-z, 0-9 and _."
-	case len(name) > maxLen:
-		return fmt.Sprintf("must be at most %d characters for %s.", maxLen, engine)
+	case len(name) > MaxDbUsernameLength:
+		return fmt.Sprintf("must be at most %d characters: RDS rejects longer master usernames on %s.", MaxDbUsernameLength, engine)
 	case slices.Contains(reservedDbUsernames, name):
 		return "is an engine default or reserved account name; attackers try those first and RDS rejects several."
 	}

@@ -366,7 +366,8 @@ func TestDatabaseRejectsInvalidArgs(t *testing.T) {
 		{"the postgres username", with(func(a *DatabaseArgs) { a.Username = "postgres" }), "reserved"},
 		{"the admin username on mysql", with(func(a *DatabaseArgs) { a.Engine, a.Username = EngineMySQL, "admin" }), "reserved"},
 		{"a username with a hyphen", with(func(a *DatabaseArgs) { a.Username = "rails-app" }), "a-z, 0-9 and _"},
-		{"a 33-character mysql username", with(func(a *DatabaseArgs) { a.Engine, a.Username = EngineMySQL, strings.Repeat("u", 33) }), "at most 32"},
+		{"a 17-character mysql username", with(func(a *DatabaseArgs) { a.Engine, a.Username = EngineMySQL, strings.Repeat("u", 17) }), "at most 16"},
+		{"a 17-character postgres username", with(func(a *DatabaseArgs) { a.Username = strings.Repeat("u", 17) }), "at most 16"},
 		{"the template1 database", with(func(a *DatabaseArgs) { a.DbName = "template1" }), "already uses"},
 		{"overlapping backup and maintenance windows", with(func(a *DatabaseArgs) { a.BackupWindow = "19:00-19:30" }), "overlaps"},
 		{"a 15-minute backup window", with(func(a *DatabaseArgs) { a.BackupWindow = "10:00-10:15" }), "at least 30 minutes"},
@@ -540,4 +541,25 @@ func equalJSON(got, want any) bool {
 		return gok && wok && slices.EqualFunc(ga, wa, func(x, y any) bool { return x == y })
 	}
 	return got == want
+}
+
+func TestDbUsernameFitsRDS(t *testing.T) {
+	cases := []struct {
+		name   string
+		engine DbEngine
+		user   string
+		ok     bool
+	}{
+		{"16 characters is the most RDS accepts on postgres", EnginePostgres, strings.Repeat("u", 16), true},
+		{"16 characters is the most RDS accepts on mysql", EngineMySQL, strings.Repeat("u", 16), true},
+		{"17 characters fails on postgres too", EnginePostgres, strings.Repeat("u", 17), false},
+		{"underscores are allowed", EngineMySQL, "rails_app", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CheckDbUsername(tc.engine, tc.user); (got == "") != tc.ok {
+				t.Errorf("CheckDbUsername(%s, %q) = %q, want ok=%v", tc.engine, tc.user, got, tc.ok)
+			}
+		})
+	}
 }
