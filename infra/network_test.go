@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
@@ -280,4 +281,51 @@ func TestInvalidNetworkArgsRegisterNothing(t *testing.T) {
 			t.Errorf("err = %v, want an Account error", err)
 		}
 	})
+}
+
+func TestNetworkOutputsWhatLaterComponentsNeed(t *testing.T) {
+	for _, endpoints := range []bool{false, true} {
+		t.Run(fmt.Sprintf("vpcEndpoints=%v exports the VPC, its CIDR, both subnet tiers and the flow log group", endpoints), func(t *testing.T) {
+			res, err := mockengine.Run(mockengine.Options{
+				Project: Namespace, Stack: "test", Config: map[string]string{"aws:region": testAccount.Region},
+			}, func(ctx *pulumi.Context, export mockengine.ExportFunc) error {
+				n, err := NewNetwork(ctx, "network", &NetworkArgs{Account: testAccount, CidrBlock: "10.7.0.0/20", VpcEndpoints: endpoints})
+				if err != nil {
+					return err
+				}
+				export("vpcId", n.VpcID)
+				export("vpcCidr", n.VpcCidr)
+				export("public", n.PublicSubnetIDs)
+				export("private", n.PrivateSubnetIDs)
+				export("flowLogGroup", n.FlowLogGroupName)
+				export("endpointSg", n.EndpointSecurityGroupID)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("program failed: %v", err)
+			}
+			vpc := one(t, res, "awsx:ec2:Vpc")
+			group := one(t, res, "aws:cloudwatch/logGroup:LogGroup")
+			want := map[string]any{
+				"vpcId":        mockengine.Plain(vpc.Outputs["vpcId"], false),
+				"vpcCidr":      "10.7.0.0/20",
+				"flowLogGroup": group.ID,
+			}
+			for k, v := range want {
+				if got := res.Exports[k].Value; got != v {
+					t.Errorf("output %s = %v, want %v", k, got, v)
+				}
+			}
+			for _, k := range []string{"public", "private"} {
+				ids, _ := res.Exports[k].Value.([]any)
+				if len(ids) != DefaultAvailabilityZones || fmt.Sprint(ids) != fmt.Sprint(mockengine.Plain(vpc.Outputs[resource.PropertyKey(k+"SubnetIds")], false)) {
+					t.Errorf("output %s = %v, want the awsx VPC's %d %s subnets", k, ids, DefaultAvailabilityZones, k)
+				}
+			}
+			sg, _ := res.Exports["endpointSg"].Value.(string)
+			if endpoints != strings.HasPrefix(sg, "sg-") {
+				t.Errorf("endpointSg output = %q, want an SG id exactly when endpoints are on", sg)
+			}
+		})
+	}
 }

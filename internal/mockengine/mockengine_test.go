@@ -153,3 +153,47 @@ func TestStackFilesLoadWithSecretsAsPlaceholders(t *testing.T) {
 		t.Errorf("StackNames = %v, want [dev]", names)
 	}
 }
+
+type testComponent struct{ pulumi.ResourceState }
+
+func TestRecordsTypeNameURNAndCustomAsTheEngineSeesThem(t *testing.T) {
+	res, err := Run(opts(), func(ctx *pulumi.Context, export ExportFunc) error {
+		comp := &testComponent{}
+		if err := ctx.RegisterComponentResource("proj:test:Comp", "comp", comp); err != nil {
+			return err
+		}
+		lg, err := cloudwatch.NewLogGroup(ctx, "child", &cloudwatch.LogGroupArgs{RetentionInDays: pulumi.Int(7)}, pulumi.Parent(comp))
+		if err != nil {
+			return err
+		}
+		export("childUrn", lg.URN())
+		return ctx.RegisterResourceOutputs(comp, pulumi.Map{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := res.Find("proj:test:Comp", "comp")
+	child := res.Find("aws:cloudwatch/logGroup:LogGroup", "child")
+	if comp == nil || child == nil {
+		t.Fatalf("component recorded = %v, child recorded = %v", comp != nil, child != nil)
+	}
+	if comp.Custom || !child.Custom {
+		t.Errorf("custom: component = %v (want false), log group = %v (want true)", comp.Custom, child.Custom)
+	}
+	wantChild := "urn:pulumi:dev::proj::proj:test:Comp$aws:cloudwatch/logGroup:LogGroup::child"
+	if child.URN != wantChild {
+		t.Errorf("child URN = %s, want %s", child.URN, wantChild)
+	}
+	if got := res.Exports["childUrn"].Value; got != child.URN {
+		t.Errorf("recorded URN %s differs from the URN the SDK returned %v", child.URN, got)
+	}
+	if child.Parent != comp.URN {
+		t.Errorf("child parent = %s, want the component %s", child.Parent, comp.URN)
+	}
+	if child.Input("retentionInDays") != 7.0 {
+		t.Errorf("child input retentionInDays = %v, want 7", child.Input("retentionInDays"))
+	}
+	if comp.ID != "" || child.ID != child.Outputs["name"].StringValue() {
+		t.Errorf("ids: component %q (want none), log group %q (want its auto-generated name)", comp.ID, child.ID)
+	}
+}
