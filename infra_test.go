@@ -214,6 +214,13 @@ var badConfig = []struct {
 	{"a master username longer than RDS accepts", "", map[string]string{"rails-infra:dbUsername": "rails_application_owner"}, "rails-infra:dbUsername", "at most 16"},
 	{"Performance Insights on db.t4g.micro", "", map[string]string{"rails-infra:dbPerformanceInsights": "true"}, "rails-infra:dbPerformanceInsights", "cannot run Performance Insights"},
 	{"multi-AZ as yes", "", map[string]string{"rails-infra:dbMultiAz": "yes"}, "rails-infra:dbMultiAz", "true or false"},
+	{"database storage as a word", "", map[string]string{"rails-infra:dbAllocatedStorage": "twenty"}, "rails-infra:dbAllocatedStorage", "whole number"},
+	{"a negative autoscaling ceiling", "", map[string]string{"rails-infra:dbMaxAllocatedStorage": "-1"}, "rails-infra:dbMaxAllocatedStorage", "from 0 to 65536"},
+	{"backups for a week written out", "", map[string]string{"rails-infra:dbBackupRetentionDays": "a week"}, "rails-infra:dbBackupRetentionDays", "whole number"},
+	{"a mysql major without its minor", "", map[string]string{"rails-infra:dbEngine": "mysql", "rails-infra:dbEngineVersion": "8"}, "rails-infra:dbEngineVersion", "8.0 or 8.4"},
+	{"an upper-case instance class", "", map[string]string{"rails-infra:dbInstanceClass": "db.T4G.micro"}, "rails-infra:dbInstanceClass", "db.<family>.<size>"},
+	{"a system database as the app database", "", map[string]string{"rails-infra:dbName": "template1"}, "rails-infra:dbName", "already uses"},
+	{"the prod stack with deletion protection as no", "prod", map[string]string{"rails-infra:dbDeletionProtection": "no"}, "rails-infra:dbDeletionProtection", "true or false"},
 	// --- service ---
 	{"memory that does not fit the cpu", "", map[string]string{"rails-infra:cpu": "1024", "rails-infra:memory": "512"}, "rails-infra:memory", "does not fit cpu 1024"},
 	{"a cpu Fargate lacks", "", map[string]string{"rails-infra:cpu": "300"}, "rails-infra:cpu", "not a Fargate size"},

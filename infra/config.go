@@ -350,7 +350,15 @@ func (r *reader) enum(key, def, hint string, allowed ...string) string {
 		if hint != "" {
 			reason += " " + hint
 		}
-		r.fail(key, v, reason, setFix(key, allowed[0]))
+		// Suggest the value the user most likely meant: the same word in the right case, else
+		// the default (allowed[0] may be a value that is only valid with other settings).
+		fix := def
+		for _, a := range allowed {
+			if strings.EqualFold(a, v) {
+				fix = a
+			}
+		}
+		r.fail(key, v, reason, setFix(key, fix))
 		return def
 	}
 	return v

@@ -178,3 +178,33 @@ func yamlText(v any) string {
 		return fmt.Sprint(x)
 	}
 }
+
+func TestEnumFixSuggestsAValueThatWorks(t *testing.T) {
+	cases := []struct {
+		name, stack, key, value, fix string
+	}{
+		{"a wrongly cased NAT strategy is fixed to its proper case", "dev", "natGateways", "oneperaz", "pulumi config set natGateways OnePerAz"},
+		{"an unknown NAT strategy on dev suggests the dev default, not None", "dev", "natGateways", "Multiple", "pulumi config set natGateways Single"},
+		{"an unknown NAT strategy on prod suggests the prod default", "prod", "natGateways", "Two", "pulumi config set natGateways OnePerAz"},
+		{"an unknown engine suggests postgres", "dev", "dbEngine", "aurora", "pulumi config set dbEngine postgres"},
+		{"a capitalised environment is fixed to its proper case", "staging", "environment", "Prod", "pulumi config set environment prod"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.stack, map[string]string{qualify(tc.key): tc.value})
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			for _, p := range cerr.Problems {
+				if p.Key == qualify(tc.key) {
+					if p.Fix != tc.fix {
+						t.Errorf("%s = %q: Fix = %q, want %q", tc.key, tc.value, p.Fix, tc.fix)
+					}
+					return
+				}
+			}
+			t.Errorf("no problem names %s; got:\n%v", tc.key, cerr)
+		})
+	}
+}
