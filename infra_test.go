@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -698,6 +699,32 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 		t.Run(stack+" outputs its https URL", func(t *testing.T) {
 			if got := res.Exports["url"].Value; got != "https://"+d.DomainName {
 				t.Errorf("url output = %v, want https://%s", got, d.DomainName)
+			}
+		})
+	}
+}
+
+// Every stack file pins its region and tags everything it creates with who owns it.
+func TestStackFilesSetRegionAndDefaultTags(t *testing.T) {
+	stacks, err := mockengine.StackNames(".")
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no Pulumi.<stack>.yaml found: %v", err)
+	}
+	for _, stack := range stacks {
+		t.Run(stack+" runs in ap-northeast-1 and tags resources with Project, Stack and ManagedBy", func(t *testing.T) {
+			sc := loadStack(t, stack)
+			if got := sc.Values["aws:region"]; got != "ap-northeast-1" {
+				t.Errorf("aws:region = %q, want ap-northeast-1", got)
+			}
+			var tags struct{ Tags map[string]string }
+			if err := json.Unmarshal([]byte(sc.Values["aws:defaultTags"]), &tags); err != nil {
+				t.Fatalf("aws:defaultTags = %q is not {tags: {...}}: %v", sc.Values["aws:defaultTags"], err)
+			}
+			want := map[string]string{"Project": sc.Project, "Stack": stack, "ManagedBy": "pulumi"}
+			for k, v := range want {
+				if tags.Tags[k] != v {
+					t.Errorf("aws:defaultTags.tags.%s = %q, want %q", k, tags.Tags[k], v)
+				}
 			}
 		})
 	}
