@@ -214,6 +214,26 @@ func TestFlowLogsWriteOnlyToTheirOwnLogGroup(t *testing.T) {
 		t.Errorf("trust policy has no aws:SourceAccount condition: %+v", trust.Statement[0].Condition)
 	}
 	policy := policyOf(t, one(t, res, "aws:iam/rolePolicy:RolePolicy"), "policy")
+	// What VPC Flow Logs calls on a log group that already exists (AWS VPC user guide, "IAM role
+	// for publishing flow logs to CloudWatch Logs"; CreateLogGroup is not needed): each action
+	// must be allowed on a resource that covers this group's streams.
+	streams := groupArn.(string) + ":log-stream:eni-0123-all"
+	for _, action := range []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups"} {
+		allowed := false
+		for _, st := range policy.Statement {
+			if st.Effect != "Allow" || !slices.Contains(st.Action, action) {
+				continue
+			}
+			for _, r := range st.Resource {
+				if r == groupArn || (strings.HasSuffix(r, ":*") && strings.HasPrefix(streams, strings.TrimSuffix(r, "*"))) {
+					allowed = true
+				}
+			}
+		}
+		if !allowed {
+			t.Errorf("flow log role cannot %s on %s; flow logs would show an access error", action, groupArn)
+		}
+	}
 	for _, st := range policy.Statement {
 		for _, a := range st.Action {
 			if strings.Contains(a, "*") {
