@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -314,6 +315,8 @@ func TestAllConfigProblemsAreReportedAtOnce(t *testing.T) {
 	}
 }
 
+var snapshotIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$`)
+
 // dbExpectations is what each committed stack's database must be. Like stackExpectations, a new
 // stack file without an entry fails, so every environment's data safety is asserted.
 var dbExpectations = map[string]struct {
@@ -359,8 +362,13 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if db.Protect != want.protect {
 				t.Errorf("%s protect = %v, want %v", db.Name, db.Protect, want.protect)
 			}
-			if snap, _ := db.Input("finalSnapshotIdentifier").(string); want.finalSnapshot != (snap != "") {
+			snap, _ := db.Input("finalSnapshotIdentifier").(string)
+			if want.finalSnapshot != (snap != "") {
 				t.Errorf("%s finalSnapshotIdentifier = %q, want one exactly when a final snapshot is kept", db.Name, snap)
+			}
+			// RDS: letters, digits and hyphens, a letter first, at most 255, no "--", no trailing hyphen.
+			if snap != "" && (!snapshotIDPattern.MatchString(snap) || len(snap) > 255 || strings.Contains(snap, "--")) {
+				t.Errorf("%s finalSnapshotIdentifier %q is not a name RDS accepts", db.Name, snap)
 			}
 			if db.Input("password") != nil {
 				t.Errorf("%s has a password input; RDS must manage it", db.Name)
