@@ -186,7 +186,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", a.Account.Region),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   rts.Ids(),
-	}, parent); err != nil {
+		// The lookup carries no dependency: make it explicit so destroy removes the endpoint's
+		// routes before awsx deletes the route tables.
+	}, parent, pulumi.DependsOn([]pulumi.Resource{v})); err != nil {
 		return nil, err
 	}
 

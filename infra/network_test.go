@@ -156,6 +156,9 @@ func TestS3GatewayEndpointAlwaysServesThePrivateRouteTables(t *testing.T) {
 	if gw.Input("serviceName") != "com.amazonaws.ap-northeast-1.s3" {
 		t.Errorf("serviceName = %v, want com.amazonaws.ap-northeast-1.s3", gw.Input("serviceName"))
 	}
+	if vpcURN := one(t, res, "awsx:ec2:Vpc").URN; !slices.Contains(gw.DependsOn, vpcURN) {
+		t.Errorf("S3 endpoint DependsOn = %v, want the awsx VPC %s", gw.DependsOn, vpcURN)
+	}
 	rts, _ := gw.Input("routeTableIds").([]any)
 	if len(rts) != 2 {
 		t.Errorf("routeTableIds = %v, want the 2 private route tables", rts)
