@@ -24,7 +24,8 @@ echo "pulumi $*" >> "$FAKE_LOG"
 if [[ -n "${FAKE_PWD_LOG:-}" ]]; then pwd >> "$FAKE_PWD_LOG"; fi
 case "$1 $2" in
   "stack output")
-    if [[ -n "${FAKE_REPO:-}" ]]; then echo "$FAKE_REPO"; exit 0; fi
+    case "$3" in ecrRepositoryUrl) v="${FAKE_REPO:-}" ;; clusterName) v=rails-infra-dev-cluster ;; serviceName) v=app-svc ;; *) v="" ;; esac
+    if [[ -n "$v" ]]; then echo "$v"; exit 0; fi
     echo "error: current stack does not have output property '$3'" >&2; exit 255 ;;
   "config get")
     case "$3" in cpuArchitecture) v="${FAKE_ARCH:-}" ;; imageTag) v="${FAKE_TAG:-}" ;; *) v="" ;; esac
@@ -78,7 +79,8 @@ func newSandbox(t *testing.T, fakes ...string) *sandbox {
 			t.Fatal(err)
 		}
 	}
-	s.env = []string{"PATH=" + s.bin, "HOME=" + root, "FAKE_LOG=" + s.log, "FAKE_REPO=" + repoURL}
+	// A stack that already runs an image (v0); FAKE_TAG= makes it a stack before its first image.
+	s.env = []string{"PATH=" + s.bin, "HOME=" + root, "FAKE_LOG=" + s.log, "FAKE_REPO=" + repoURL, "FAKE_TAG=v0"}
 	return s
 }
 
@@ -237,7 +239,7 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v1 --stack dev",
 				`+ pulumi up --stack dev --message deploy\ v1`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev"},
 		},
 		{
 			name: "an ARM64 stack gets an arm64 image, and --yes reaches pulumi up",
@@ -250,7 +252,22 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v2",
 				`+ pulumi up --message deploy\ v2 --yes`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag"},
+		},
+		{
+			name: "the stack's first image also waits for the tasks autoscaling starts after pulumi up",
+			args: []string{"--stack", "dev", "--tag", "v1", "--app-dir", "APP", "--dry-run"},
+			env:  []string{"FAKE_TAG="},
+			want: []string{
+				"+ docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file APP/Dockerfile APP",
+				"+ aws ecr get-login-password --region ap-northeast-1 | docker login --username AWS --password-stdin " + registry,
+				"+ docker push " + repoURL + ":v1",
+				"+ pulumi config set imageTag v1 --stack dev",
+				`+ pulumi up --stack dev --message deploy\ v1`,
+				"+ aws ecs wait services-stable --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc",
+			},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev",
+				"pulumi stack output clusterName --stack dev", "pulumi stack output serviceName --stack dev"},
 		},
 		{
 			name: "--push-only stops after the push and leaves the stack alone",
@@ -290,7 +307,8 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 
 func TestDeployRunsTheCommandsForReal(t *testing.T) {
 	s := newSandbox(t, "pulumi", "docker", "aws")
-	r := s.run(t, "deploy", nil, "--stack", "dev", "--tag", "v1", "--yes")
+	// The first image: the full loop, including the wait for the first tasks.
+	r := s.run(t, "deploy", []string{"FAKE_TAG="}, "--stack", "dev", "--tag", "v1", "--yes")
 	if r.code != 0 {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
@@ -301,8 +319,12 @@ func TestDeployRunsTheCommandsForReal(t *testing.T) {
 		"aws ecr get-login-password --region ap-northeast-1",
 		"docker login --username AWS --password-stdin " + registry + " stdin=fake-ecr-password",
 		"docker push " + repoURL + ":v1",
+		"pulumi config get imageTag --stack dev",
 		"pulumi config set imageTag v1 --stack dev",
 		"pulumi up --stack dev --message deploy v1 --yes",
+		"pulumi stack output clusterName --stack dev",
+		"pulumi stack output serviceName --stack dev",
+		"aws ecs wait services-stable --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc",
 	}
 	if !slices.Equal(r.calls, want) {
 		t.Errorf("calls\n%s\nwant\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))
