@@ -43,9 +43,15 @@ else
 fi
 `
 
+// fakeAWS answers the ECR login and the post-deploy check: the service's primary deployment runs a
+// task definition whose web image is $FAKE_RUNNING_IMAGE.
 const fakeAWS = `#!/usr/bin/env bash
 echo "aws $*" >> "$FAKE_LOG"
-if [[ "$1 $2" == "ecr get-login-password" ]]; then echo fake-ecr-password; fi
+case "$1 $2" in
+  "ecr get-login-password") echo fake-ecr-password ;;
+  "ecs describe-services") echo "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app-web:7" ;;
+  "ecs describe-task-definition") echo "${FAKE_RUNNING_IMAGE:-}" ;;
+esac
 `
 
 // sandbox is a PATH of fakes plus the few real tools the scripts need, and an app directory.
@@ -239,7 +245,8 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v1 --stack dev",
 				`+ pulumi up --stack dev --message deploy\ v1`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev",
+				"pulumi stack output clusterName --stack dev", "pulumi stack output serviceName --stack dev"},
 		},
 		{
 			name: "an ARM64 stack gets an arm64 image, and --yes reaches pulumi up",
@@ -252,7 +259,8 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v2",
 				`+ pulumi up --message deploy\ v2 --yes`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag",
+				"pulumi stack output clusterName", "pulumi stack output serviceName"},
 		},
 		{
 			name: "the stack's first image also waits for the tasks autoscaling starts after pulumi up",
@@ -277,7 +285,7 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ aws ecr get-login-password --region ap-northeast-1 | docker login --username AWS --password-stdin " + registry,
 				"+ docker push " + repoURL + ":v3",
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag"},
 		},
 	}
 	for _, c := range cases {
@@ -307,24 +315,27 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 
 func TestDeployRunsTheCommandsForReal(t *testing.T) {
 	s := newSandbox(t, "pulumi", "docker", "aws")
-	// The first image: the full loop, including the wait for the first tasks.
-	r := s.run(t, "deploy", []string{"FAKE_TAG="}, "--stack", "dev", "--tag", "v1", "--yes")
+	// The first image: the full loop, including the wait for the first tasks and the check that the
+	// service runs the new image.
+	r := s.run(t, "deploy", []string{"FAKE_TAG=", "FAKE_RUNNING_IMAGE=" + repoURL + ":v1"}, "--stack", "dev", "--tag", "v1", "--yes")
 	if r.code != 0 {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
 	want := []string{
 		"pulumi stack output ecrRepositoryUrl --stack dev",
 		"pulumi config get cpuArchitecture --stack dev",
+		"pulumi config get imageTag --stack dev",
 		"docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file " + s.app + "/Dockerfile " + s.app,
 		"aws ecr get-login-password --region ap-northeast-1",
 		"docker login --username AWS --password-stdin " + registry + " stdin=fake-ecr-password",
 		"docker push " + repoURL + ":v1",
-		"pulumi config get imageTag --stack dev",
 		"pulumi config set imageTag v1 --stack dev",
 		"pulumi up --stack dev --message deploy v1 --yes",
 		"pulumi stack output clusterName --stack dev",
 		"pulumi stack output serviceName --stack dev",
 		"aws ecs wait services-stable --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc",
+		"aws ecs describe-services --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc --query services[0].deployments[?status=='PRIMARY'].taskDefinition | [0] --output text",
+		"aws ecs describe-task-definition --region ap-northeast-1 --task-definition arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app-web:7 --query taskDefinition.containerDefinitions[?name=='web'].image | [0] --output text",
 	}
 	if !slices.Equal(r.calls, want) {
 		t.Errorf("calls\n%s\nwant\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))
@@ -337,6 +348,16 @@ func TestDeployRunsTheCommandsForReal(t *testing.T) {
 		}
 		if strings.Contains(r.stderr+r.stdout, "fake-ecr-password") {
 			t.Error("the password was printed")
+		}
+	})
+	t.Run("a version ECS rolled back fails the deploy, although pulumi up succeeded", func(t *testing.T) {
+		s := newSandbox(t, "pulumi", "docker", "aws")
+		r := s.run(t, "deploy", []string{"FAKE_RUNNING_IMAGE=" + repoURL + ":v0"}, "--stack", "dev", "--tag", "v1", "--yes")
+		if r.code != 1 || !strings.Contains(r.stderr, "ECS rolled the service back: it runs "+repoURL+":v0, not "+repoURL+":v1") {
+			t.Errorf("exit %d stderr %q, want 1 and the rollback named", r.code, r.stderr)
+		}
+		if !slices.Contains(r.calls, "pulumi up --stack dev --message deploy v1 --yes") {
+			t.Errorf("calls %q: the check must come after pulumi up", r.calls)
 		}
 	})
 }
@@ -356,6 +377,8 @@ func TestDeployStopsEarly(t *testing.T) {
 		{"a stack that was never deployed has no repository to push to", []string{"pulumi", "docker", "aws"}, []string{"FAKE_REPO="}, []string{"--tag", "v1"}, 1, "run 'pulumi up' once"},
 		{"a platform that does not match the stack's cpuArchitecture is refused", []string{"pulumi", "docker", "aws"}, []string{"FAKE_ARCH=X86_64"},
 			[]string{"--tag", "v1", "--platform", "linux/arm64"}, 2, "exec format error"},
+		{"the tag the stack already runs is refused, since pulumi up would change nothing", []string{"pulumi", "docker", "aws"}, []string{"FAKE_TAG=v1"},
+			[]string{"--tag", "v1"}, 1, "imageTag is already 'v1'"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -452,6 +475,35 @@ func TestRollback(t *testing.T) {
 				if strings.Contains(call, "config set") || strings.Contains(call, "pulumi up") {
 					t.Errorf("a dry run or a refusal ran %q", call)
 				}
+			}
+		})
+	}
+}
+
+func TestRollbackChecksWhatTheServiceRuns(t *testing.T) {
+	cases := []struct {
+		name, running string
+		wantCode      int
+		wantErr       string
+	}{
+		{"the old image running is a rollback", repoURL + ":v2", 0, "the service runs " + repoURL + ":v2"},
+		{"ECS keeping the current image fails it, although pulumi up succeeded", repoURL + ":v3", 1, "ECS rolled the service back: it runs " + repoURL + ":v3, not " + repoURL + ":v2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSandbox(t, "pulumi", "aws")
+			hist := filepath.Join(t.TempDir(), "history.json")
+			write(t, hist, history)
+			r := s.run(t, "rollback", []string{"FAKE_TAG=v3", "FAKE_HISTORY=" + hist, "FAKE_RUNNING_IMAGE=" + c.running}, "--stack", "dev", "--yes")
+			if r.code != c.wantCode || !strings.Contains(r.stderr, c.wantErr) {
+				t.Errorf("exit %d stderr %q, want %d and %q", r.code, r.stderr, c.wantCode, c.wantErr)
+			}
+			up := slices.Index(r.calls, "pulumi up --stack dev --message rollback to v2 --yes")
+			check := slices.IndexFunc(r.calls, func(c string) bool {
+				return strings.HasPrefix(c, "aws ecs describe-task-definition --region ap-northeast-1 ")
+			})
+			if up < 0 || check < up {
+				t.Errorf("calls %q: want pulumi up, then the check of the running image", r.calls)
 			}
 		})
 	}
