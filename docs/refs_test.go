@@ -39,7 +39,7 @@ var (
 	// rails-infra:KEY, but not a type token such as rails-infra:infra:AppService.
 	namespaced = regexp.MustCompile(`rails-infra:([A-Za-z][A-Za-z0-9]*)\b(:[A-Za-z])?`)
 	// "the `migrateCommand` output", "`execCommand` 出力", "stack output `url`".
-	proseOutput = regexp.MustCompile("`([a-z][A-Za-z0-9]*)` (?:output|出力)|outputs? `([a-z][A-Za-z0-9]*)`")
+	proseOutput = regexp.MustCompile("`([a-z][A-Za-z0-9]*)` (?:stack )?(?:output|出力)|outputs? `([a-z][A-Za-z0-9]*)`")
 	identifier  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 	// operandText is the part of a word that can be a name: "url`." -> "url", "$tag" -> "".
 	operandText = regexp.MustCompile(`^-*[A-Za-z0-9_.:\[\]-]*`)
@@ -232,6 +232,8 @@ func TestExtractFindsEveryFormOfReference(t *testing.T) {
 		{"a flag alone in backticks names nothing", "set with `pulumi config set --secret` is stored", nil, nil},
 		{"an output named in English prose", "The `migrateCommand` output is the command.",
 			[]ref{{kind: "stack output", name: "migrateCommand"}}, []string{"migrateCommand"}},
+		{"an output named as a stack output in prose", "The `oidcRedirectUrl` stack output shows it.",
+			[]ref{{kind: "stack output", name: "oidcRedirectUrl"}}, []string{"oidcRedirectUrl"}},
 		{"an output named in Japanese prose", "`url` 出力", []ref{{kind: "stack output", name: "url"}}, nil},
 		{"a documented rejected key is allowed", `rails-infra:natGateway = "Single": is not a rails-infra setting`, nil, nil},
 		{"a script's variable operand is not a name", `pulumi config set imageTag "$tag" "${stack_args[@]}"`,
