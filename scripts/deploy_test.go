@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rails-infra/rails-infra/infra"
 )
 
 const (
@@ -538,5 +540,18 @@ func TestScriptsRunPulumiInTheProjectWhereverTheyAreCalledFrom(t *testing.T) {
 				t.Error("pulumi never ran")
 			}
 		})
+	}
+}
+
+func TestScriptsCheckTheContainerTheInfraNames(t *testing.T) {
+	want := "containerDefinitions[?name=='" + infra.ContainerName + "']"
+	for _, script := range []string{"deploy", "rollback"} {
+		b, err := os.ReadFile(script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not read the image of the %q container (%s); the rollback check would compare nothing", script, infra.ContainerName, want)
+		}
 	}
 }
