@@ -260,3 +260,30 @@ func TestExtractFindsEveryFormOfReference(t *testing.T) {
 		})
 	}
 }
+
+// The scripts run pulumi in the rails-infra checkout, where the docs' commands are typed, and build
+// --app-dir (default: the current directory, which has no Dockerfile there).
+func TestDocumentedDeployCommandsNameTheApp(t *testing.T) {
+	deploy := regexp.MustCompile(`scripts/deploy( --[^\n|&;` + "`" + `]*)`)
+	found := 0
+	for _, file := range documented(t) {
+		if !strings.HasSuffix(file, ".md") {
+			continue
+		}
+		text, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(text), "\n") {
+			for _, m := range deploy.FindAllStringSubmatch(line, -1) {
+				found++
+				if !strings.Contains(m[1], "--app-dir") && !strings.Contains(m[1], "--help") {
+					t.Errorf("%s:%d: scripts/deploy%s has no --app-dir; from the rails-infra checkout it would find no Dockerfile", file, i+1, m[1])
+				}
+			}
+		}
+	}
+	if found < 5 {
+		t.Errorf("found only %d scripts/deploy commands in the docs; the pattern is probably broken", found)
+	}
+}
