@@ -12,10 +12,12 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/rails-infra/rails-infra/infra"
 )
 
 // appPort is rails-infra's containerPort default; the image must listen there out of the box.
-const appPort = "80"
+var appPort = strconv.Itoa(infra.DefaultContainerPort)
 
 // instr is one parsed Dockerfile instruction.
 type instr struct {
@@ -459,7 +461,10 @@ func TestDockerfileFinalStageRunsAsNonRoot(t *testing.T) {
 		if !ok {
 			t.Fatal("no VOLUME in the final stage")
 		}
-		for _, want := range []string{"/rails/tmp", "/tmp"} {
+		// The app-owned writable mounts of infra/taskdefinition.go (writableMounts, under the task
+		// definition's app root); the other two are the root-run ECS Exec agent's.
+		root := infra.DefaultAppRoot
+		for _, want := range []string{root + "/tmp", root + "/log", "/tmp"} {
 			if !slices.Contains(vol.args, want) {
 				t.Errorf("VOLUME %v lacks %s", vol.args, want)
 			}
@@ -474,6 +479,11 @@ func TestDockerfileEntrypointAndCommand(t *testing.T) {
 	if !ok {
 		t.Fatal("base has no WORKDIR")
 	}
+	t.Run("WORKDIR is the app root the task definition mounts tmp and log under", func(t *testing.T) {
+		if workdir.args[0] != infra.DefaultAppRoot {
+			t.Errorf("WORKDIR %s, want %s: with a read-only root the app could not write tmp/ or log/", workdir.args[0], infra.DefaultAppRoot)
+		}
+	})
 	ep, ok := last(final, "entrypoint")
 	if !ok {
 		t.Fatal("the final stage has no ENTRYPOINT")

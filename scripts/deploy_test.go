@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rails-infra/rails-infra/infra"
 )
 
 const (
@@ -24,7 +26,8 @@ echo "pulumi $*" >> "$FAKE_LOG"
 if [[ -n "${FAKE_PWD_LOG:-}" ]]; then pwd >> "$FAKE_PWD_LOG"; fi
 case "$1 $2" in
   "stack output")
-    if [[ -n "${FAKE_REPO:-}" ]]; then echo "$FAKE_REPO"; exit 0; fi
+    case "$3" in ecrRepositoryUrl) v="${FAKE_REPO:-}" ;; clusterName) v=rails-infra-dev-cluster ;; serviceName) v=app-svc ;; *) v="" ;; esac
+    if [[ -n "$v" ]]; then echo "$v"; exit 0; fi
     echo "error: current stack does not have output property '$3'" >&2; exit 255 ;;
   "config get")
     case "$3" in cpuArchitecture) v="${FAKE_ARCH:-}" ;; imageTag) v="${FAKE_TAG:-}" ;; *) v="" ;; esac
@@ -42,9 +45,15 @@ else
 fi
 `
 
+// fakeAWS answers the ECR login and the post-deploy check: the service's primary deployment runs a
+// task definition whose web image is $FAKE_RUNNING_IMAGE.
 const fakeAWS = `#!/usr/bin/env bash
 echo "aws $*" >> "$FAKE_LOG"
-if [[ "$1 $2" == "ecr get-login-password" ]]; then echo fake-ecr-password; fi
+case "$1 $2" in
+  "ecr get-login-password") echo fake-ecr-password ;;
+  "ecs describe-services") echo "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app-web:7" ;;
+  "ecs describe-task-definition") echo "${FAKE_RUNNING_IMAGE:-}" ;;
+esac
 `
 
 // sandbox is a PATH of fakes plus the few real tools the scripts need, and an app directory.
@@ -78,7 +87,8 @@ func newSandbox(t *testing.T, fakes ...string) *sandbox {
 			t.Fatal(err)
 		}
 	}
-	s.env = []string{"PATH=" + s.bin, "HOME=" + root, "FAKE_LOG=" + s.log, "FAKE_REPO=" + repoURL}
+	// A stack that already runs an image (v0); FAKE_TAG= makes it a stack before its first image.
+	s.env = []string{"PATH=" + s.bin, "HOME=" + root, "FAKE_LOG=" + s.log, "FAKE_REPO=" + repoURL, "FAKE_TAG=v0"}
 	return s
 }
 
@@ -237,7 +247,8 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v1 --stack dev",
 				`+ pulumi up --stack dev --message deploy\ v1`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev",
+				"pulumi stack output clusterName --stack dev", "pulumi stack output serviceName --stack dev"},
 		},
 		{
 			name: "an ARM64 stack gets an arm64 image, and --yes reaches pulumi up",
@@ -250,7 +261,23 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ pulumi config set imageTag v2",
 				`+ pulumi up --message deploy\ v2 --yes`,
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag",
+				"pulumi stack output clusterName", "pulumi stack output serviceName"},
+		},
+		{
+			name: "the stack's first image also waits for the tasks autoscaling starts after pulumi up",
+			args: []string{"--stack", "dev", "--tag", "v1", "--app-dir", "APP", "--dry-run"},
+			env:  []string{"FAKE_TAG="},
+			want: []string{
+				"+ docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file APP/Dockerfile APP",
+				"+ aws ecr get-login-password --region ap-northeast-1 | docker login --username AWS --password-stdin " + registry,
+				"+ docker push " + repoURL + ":v1",
+				"+ pulumi config set imageTag v1 --stack dev",
+				`+ pulumi up --stack dev --message deploy\ v1`,
+				"+ aws ecs wait services-stable --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc",
+			},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl --stack dev", "pulumi config get cpuArchitecture --stack dev", "pulumi config get imageTag --stack dev",
+				"pulumi stack output clusterName --stack dev", "pulumi stack output serviceName --stack dev"},
 		},
 		{
 			name: "--push-only stops after the push and leaves the stack alone",
@@ -260,7 +287,7 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 				"+ aws ecr get-login-password --region ap-northeast-1 | docker login --username AWS --password-stdin " + registry,
 				"+ docker push " + repoURL + ":v3",
 			},
-			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture"},
+			wantRead: []string{"pulumi stack output ecrRepositoryUrl", "pulumi config get cpuArchitecture", "pulumi config get imageTag"},
 		},
 	}
 	for _, c := range cases {
@@ -290,19 +317,27 @@ func TestDeployDryRunPrintsTheCommandsInOrder(t *testing.T) {
 
 func TestDeployRunsTheCommandsForReal(t *testing.T) {
 	s := newSandbox(t, "pulumi", "docker", "aws")
-	r := s.run(t, "deploy", nil, "--stack", "dev", "--tag", "v1", "--yes")
+	// The first image: the full loop, including the wait for the first tasks and the check that the
+	// service runs the new image.
+	r := s.run(t, "deploy", []string{"FAKE_TAG=", "FAKE_RUNNING_IMAGE=" + repoURL + ":v1"}, "--stack", "dev", "--tag", "v1", "--yes")
 	if r.code != 0 {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
 	want := []string{
 		"pulumi stack output ecrRepositoryUrl --stack dev",
 		"pulumi config get cpuArchitecture --stack dev",
+		"pulumi config get imageTag --stack dev",
 		"docker build --platform linux/amd64 --build-arg PLATFORM=linux/amd64 --build-arg RAILS_ENV=production --tag " + repoURL + ":v1 --file " + s.app + "/Dockerfile " + s.app,
 		"aws ecr get-login-password --region ap-northeast-1",
 		"docker login --username AWS --password-stdin " + registry + " stdin=fake-ecr-password",
 		"docker push " + repoURL + ":v1",
 		"pulumi config set imageTag v1 --stack dev",
 		"pulumi up --stack dev --message deploy v1 --yes",
+		"pulumi stack output clusterName --stack dev",
+		"pulumi stack output serviceName --stack dev",
+		"aws ecs wait services-stable --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc",
+		"aws ecs describe-services --region ap-northeast-1 --cluster rails-infra-dev-cluster --services app-svc --query services[0].deployments[?status=='PRIMARY'].taskDefinition | [0] --output text",
+		"aws ecs describe-task-definition --region ap-northeast-1 --task-definition arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app-web:7 --query taskDefinition.containerDefinitions[?name=='web'].image | [0] --output text",
 	}
 	if !slices.Equal(r.calls, want) {
 		t.Errorf("calls\n%s\nwant\n%s", strings.Join(r.calls, "\n"), strings.Join(want, "\n"))
@@ -315,6 +350,16 @@ func TestDeployRunsTheCommandsForReal(t *testing.T) {
 		}
 		if strings.Contains(r.stderr+r.stdout, "fake-ecr-password") {
 			t.Error("the password was printed")
+		}
+	})
+	t.Run("a version ECS rolled back fails the deploy, although pulumi up succeeded", func(t *testing.T) {
+		s := newSandbox(t, "pulumi", "docker", "aws")
+		r := s.run(t, "deploy", []string{"FAKE_RUNNING_IMAGE=" + repoURL + ":v0"}, "--stack", "dev", "--tag", "v1", "--yes")
+		if r.code != 1 || !strings.Contains(r.stderr, "ECS rolled the service back: it runs "+repoURL+":v0, not "+repoURL+":v1") {
+			t.Errorf("exit %d stderr %q, want 1 and the rollback named", r.code, r.stderr)
+		}
+		if !slices.Contains(r.calls, "pulumi up --stack dev --message deploy v1 --yes") {
+			t.Errorf("calls %q: the check must come after pulumi up", r.calls)
 		}
 	})
 }
@@ -334,6 +379,8 @@ func TestDeployStopsEarly(t *testing.T) {
 		{"a stack that was never deployed has no repository to push to", []string{"pulumi", "docker", "aws"}, []string{"FAKE_REPO="}, []string{"--tag", "v1"}, 1, "run 'pulumi up' once"},
 		{"a platform that does not match the stack's cpuArchitecture is refused", []string{"pulumi", "docker", "aws"}, []string{"FAKE_ARCH=X86_64"},
 			[]string{"--tag", "v1", "--platform", "linux/arm64"}, 2, "exec format error"},
+		{"the tag the stack already runs is refused, since pulumi up would change nothing", []string{"pulumi", "docker", "aws"}, []string{"FAKE_TAG=v1"},
+			[]string{"--tag", "v1"}, 1, "imageTag is already 'v1'"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -435,6 +482,35 @@ func TestRollback(t *testing.T) {
 	}
 }
 
+func TestRollbackChecksWhatTheServiceRuns(t *testing.T) {
+	cases := []struct {
+		name, running string
+		wantCode      int
+		wantErr       string
+	}{
+		{"the old image running is a rollback", repoURL + ":v2", 0, "the service runs " + repoURL + ":v2"},
+		{"ECS keeping the current image fails it, although pulumi up succeeded", repoURL + ":v3", 1, "ECS rolled the service back: it runs " + repoURL + ":v3, not " + repoURL + ":v2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSandbox(t, "pulumi", "aws")
+			hist := filepath.Join(t.TempDir(), "history.json")
+			write(t, hist, history)
+			r := s.run(t, "rollback", []string{"FAKE_TAG=v3", "FAKE_HISTORY=" + hist, "FAKE_RUNNING_IMAGE=" + c.running}, "--stack", "dev", "--yes")
+			if r.code != c.wantCode || !strings.Contains(r.stderr, c.wantErr) {
+				t.Errorf("exit %d stderr %q, want %d and %q", r.code, r.stderr, c.wantCode, c.wantErr)
+			}
+			up := slices.Index(r.calls, "pulumi up --stack dev --message rollback to v2 --yes")
+			check := slices.IndexFunc(r.calls, func(c string) bool {
+				return strings.HasPrefix(c, "aws ecs describe-task-definition --region ap-northeast-1 ")
+			})
+			if up < 0 || check < up {
+				t.Errorf("calls %q: want pulumi up, then the check of the running image", r.calls)
+			}
+		})
+	}
+}
+
 func TestScriptsRunPulumiInTheProjectWhereverTheyAreCalledFrom(t *testing.T) {
 	project, err := filepath.Abs("..")
 	if err != nil {
@@ -464,5 +540,18 @@ func TestScriptsRunPulumiInTheProjectWhereverTheyAreCalledFrom(t *testing.T) {
 				t.Error("pulumi never ran")
 			}
 		})
+	}
+}
+
+func TestScriptsCheckTheContainerTheInfraNames(t *testing.T) {
+	want := "containerDefinitions[?name=='" + infra.ContainerName + "']"
+	for _, script := range []string{"deploy", "rollback"} {
+		b, err := os.ReadFile(script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not read the image of the %q container (%s); the rollback check would compare nothing", script, infra.ContainerName, want)
+		}
 	}
 }
