@@ -445,7 +445,7 @@ func TestServiceOnEveryStack(t *testing.T) {
 		})
 		t.Run(stack+" exports every service output and no secret", func(t *testing.T) {
 			for _, name := range []string{"url", "loadBalancerDnsName", "ecrRepositoryUrl", "clusterName", "serviceName",
-				"logGroupName", "bucketName", "image", "execCommand", "migrateCommand", "nextStep"} {
+				"logGroupName", "bucketName", "image", "execCommand", "migrateCommand", "nextStep", "deployedTaskDefinition"} {
 				e, ok := res.Exports[name]
 				if s, _ := e.Value.(string); !ok || s == "" || e.Secret {
 					t.Errorf("output %s = %+v, want a non-secret string", name, e)

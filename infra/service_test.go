@@ -95,6 +95,7 @@ func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string
 		export("clusterName", svc.ClusterName)
 		export("serviceName", svc.ServiceName)
 		export("securityGroupId", svc.SecurityGroupID)
+		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
 		return nil
 	})
 	out.res, out.err = res, err
@@ -441,6 +442,52 @@ func TestAppServiceArgsValidation(t *testing.T) {
 			}
 			if n := len(r.res.OfType("aws:ecs/service:Service")); n != 0 {
 				t.Errorf("%d services registered despite invalid args", n)
+			}
+		})
+	}
+}
+
+func TestRolledBackDeployFailsTheUpdate(t *testing.T) {
+	t.Run("a service running the requested revision resolves to it", func(t *testing.T) {
+		r := mustRunService(t, nil, nil)
+		td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app").Outputs["arn"].StringValue()
+		if got := exportString(t, r.res, "deployedTaskDefinition"); got != td {
+			t.Errorf("deployedTaskDefinition = %q, want %q", got, td)
+		}
+	})
+	const (
+		requested = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/rails-infra-dev-web:8"
+		previous  = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/rails-infra-dev-web:7"
+	)
+	t.Run("a service ECS rolled back to the previous revision fails the run", func(t *testing.T) {
+		_, err := mockengine.Run(mockengine.Options{Project: "rails-infra", Stack: "dev"}, func(ctx *pulumi.Context, export mockengine.ExportFunc) error {
+			export("deployedTaskDefinition", rolloutCheck("ap-northeast-1", pulumi.String(requested).ToStringOutput(),
+				pulumi.String(previous).ToStringPtrOutput(), pulumi.String("app-c1").ToStringOutput(),
+				pulumi.String("app-s1").ToStringOutput(), pulumi.String("app-l1").ToStringOutput()))
+			return nil
+		})
+		if err == nil {
+			t.Fatal("run succeeded; a rolled-back deploy must fail pulumi up")
+		}
+		for _, want := range []string{"did not roll out " + requested, "runs " + previous,
+			"aws ecs describe-services --region ap-northeast-1 --cluster app-c1 --services app-s1", "aws logs tail app-l1"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v\nmissing %q", err, want)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, got string
+		ok        bool
+	}{
+		{"the requested revision passes", requested, true},
+		{"the previous revision fails", previous, false},
+		{"no revision fails", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checkRollout("ap-northeast-1", requested, tc.got, "c", "s", "l")
+			if (err == nil) != tc.ok {
+				t.Errorf("checkRollout(%q) err = %v, want ok=%v", tc.got, err, tc.ok)
 			}
 		})
 	}
