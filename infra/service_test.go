@@ -359,13 +359,33 @@ func TestRepositoryAndCluster(t *testing.T) {
 	t.Run("the lifecycle policy expires untagged images and keeps the newest 30", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
 		lp := one(t, r.res, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+		// The exact document, so a misspelt field name (ECR's schema) fails here too.
+		golden := `{"rules":[{"rulePriority":1,"description":"Expire untagged images after 1 day",` +
+			`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},` +
+			`{"rulePriority":2,"description":"Keep the newest 30 images",` +
+			`"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}`
+		if got := lp.Input("policy"); got != golden {
+			t.Errorf("policy = %v\nwant %s", got, golden)
+		}
 		var p ecrLifecyclePolicy
 		if err := json.Unmarshal([]byte(lp.Input("policy").(string)), &p); err != nil {
 			t.Fatalf("policy is not JSON: %v", err)
 		}
-		if len(p.Rules) != 2 || p.Rules[0].Selection.TagStatus != "untagged" || p.Rules[1].Selection.TagStatus != "any" ||
-			p.Rules[1].Selection.CountType != "imageCountMoreThan" || p.Rules[1].Selection.CountNumber != DefaultKeepImages {
-			t.Errorf("lifecycle rules = %+v", p.Rules)
+		if len(p.Rules) != 2 {
+			t.Fatalf("lifecycle rules = %+v, want 2", p.Rules)
+		}
+		untagged, keep := p.Rules[0], p.Rules[1]
+		if untagged.Selection != (ecrLifecycleSelect{TagStatus: "untagged", CountType: "sinceImagePushed", CountUnit: "days", CountNumber: 1}) ||
+			untagged.Action["type"] != "expire" {
+			t.Errorf("untagged rule = %+v", untagged)
+		}
+		if keep.Selection != (ecrLifecycleSelect{TagStatus: "any", CountType: "imageCountMoreThan", CountNumber: DefaultKeepImages}) ||
+			keep.Action["type"] != "expire" {
+			t.Errorf("keep rule = %+v", keep)
+		}
+		// ECR rejects a policy whose tagStatus "any" rule is not the highest rulePriority number.
+		if untagged.RulePriority < 1 || keep.RulePriority <= untagged.RulePriority {
+			t.Errorf("rulePriority untagged=%d any=%d; the any rule must come last", untagged.RulePriority, keep.RulePriority)
 		}
 	})
 	t.Run("the cluster offers FARGATE and FARGATE_SPOT, defaulting to FARGATE", func(t *testing.T) {

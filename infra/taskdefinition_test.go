@@ -3,7 +3,9 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,7 +111,7 @@ func TestWebContainerDefinition(t *testing.T) {
 		for _, m := range c.MountPoints {
 			paths[m.ContainerPath] = m.SourceVolume
 		}
-		want := map[string]string{"/rails/tmp": "app-tmp", "/rails/log": "app-log", "/tmp": "tmp", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
+		want := map[string]string{"/rails/tmp": "app-tmp", "/rails/log": "app-log", "/tmp": "tmp", "/managed-agents": "managed-agents", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
 		if !c.ReadonlyRootFilesystem || !reflect.DeepEqual(paths, want) {
 			t.Errorf("readonly=%v mounts=%v, want true and %v", c.ReadonlyRootFilesystem, paths, want)
 		}
@@ -119,8 +121,18 @@ func TestWebContainerDefinition(t *testing.T) {
 			t.Errorf("task volumes = %v, want one per mount", vols)
 		}
 		for _, v := range vols {
-			if vm := v.(map[string]any); len(vm) != 1 {
+			vm := v.(map[string]any)
+			if len(vm) != 1 {
 				t.Errorf("volume %v has a host path or driver; want a plain Fargate ephemeral volume", vm)
+			}
+			name, _ := vm["name"].(string)
+			if !slices.Contains(slices.Collect(maps.Values(paths)), name) {
+				t.Errorf("volume %q is mounted nowhere", name)
+			}
+		}
+		for _, m := range c.MountPoints {
+			if m.ReadOnly {
+				t.Errorf("mount %s is read-only; the scratch paths must be writable", m.ContainerPath)
 			}
 		}
 		if raw, _ := td.Input("containerDefinitions").(string); strings.Contains(raw, `"privileged":true`) {
