@@ -117,6 +117,18 @@ var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // secretLooking matches env names that should come from appSecrets, not plain appEnv.
 var secretLooking = regexp.MustCompile(`PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|_KEY_|^DATABASE_URL$|_DSN$|API_?KEY`)
 
+// credentialValue matches appEnv values that carry a credential whatever the name:
+// a password in a URL (redis://:pw@host, postgres://u:pw@host) or an AWS access key id.
+var credentialValue = regexp.MustCompile(`://[^/?#@\s]*:[^/?#@\s]+@|\b(AKIA|ASIA)[0-9A-Z]{16}\b`)
+
+// envValueProblem says why value must not be a plain env var, or "". It never quotes value.
+func envValueProblem(value string) string {
+	if credentialValue.MatchString(value) {
+		return "holds a credential (a password in a URL, or an AWS access key id); plain appEnv values are visible in the task definition and the Pulumi state."
+	}
+	return ""
+}
+
 // envNameProblem says why name cannot be a container env var name, or "".
 func envNameProblem(name string) string {
 	upper := strings.ToUpper(name)
@@ -279,7 +291,19 @@ func (r *reader) checkService(c *Config) {
 		if secretLooking.MatchString(strings.ToUpper(name)) {
 			r.fail("appEnv", name, "looks like a secret; plain appEnv values are visible in the task definition.",
 				fmt.Sprintf("pulumi config rm --path 'appEnv.%s' && pulumi config set --secret --path 'appSecrets.%s' <value>", name, name))
+			continue
 		}
+		// The name is reported, never the value.
+		if reason := envValueProblem(s.AppEnv[name]); reason != "" {
+			r.fail("appEnv", name, reason,
+				fmt.Sprintf("pulumi config rm --path 'appEnv.%s' && pulumi config set --secret --path 'appSecrets.%s' <value>", name, name))
+		}
+	}
+	// A --secret value read as plain appEnv would be written unencrypted into the task
+	// definition and the state.
+	if r.src.IsSecret(qualify("appEnv")) {
+		r.fail("appEnv", "", "holds values set with --secret, but appEnv values are written in plain text into the task definition and the Pulumi state; secrets belong in appSecrets.",
+			"pulumi config rm appEnv, set each secret with pulumi config set --secret --path 'appSecrets.NAME' <value>, and the plain ones again with pulumi config set --path 'appEnv.NAME' <value>")
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.AppSecrets)) {
 		if reason := envNameProblem(name); reason != "" {

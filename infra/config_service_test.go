@@ -92,6 +92,10 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"an allowed CIDR with host bits", "dev", map[string]string{"allowedCidrs": `["203.0.113.7/24"]`}, nil, "allowedCidrs", "host bits"},
 		{"an unknown architecture", "dev", map[string]string{"cpuArchitecture": "arm64"}, nil, "cpuArchitecture", "X86_64 | ARM64"},
 		{"a retention CloudWatch lacks", "dev", map[string]string{"logRetentionDays": "45"}, nil, "logRetentionDays", "one of"},
+		{"a password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`}, nil, "appEnv", "credential"},
+		{"a user and password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"QUEUE":"amqp://app:hunter2@mq/vhost"}`}, nil, "appEnv", "appSecrets"},
+		{"an AWS access key id in appEnv", "dev", map[string]string{"appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, nil, "appEnv", "access key"},
+		{"appEnv set with --secret", "dev", map[string]string{"appEnv": `{"FEATURE_X":"on"}`}, []string{"appEnv"}, "appEnv", "secrets belong in appSecrets"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
@@ -107,6 +111,18 @@ func TestServiceConfigRejects(t *testing.T) {
 			t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
 		})
 	}
+	t.Run("a credential in appEnv is reported by name, never by value", func(t *testing.T) {
+		_, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`})
+		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "REDIS_URL") {
+			t.Errorf("err = %v, want one naming REDIS_URL without the password", err)
+		}
+	})
+	t.Run("URLs without a password and plain values pass", func(t *testing.T) {
+		c, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://cache:6379/0","API_BASE":"https://api.example.com:8443/v1","MAILER_FROM":"app@example.co.jp"}`})
+		if err != nil || len(c.Service.AppEnv) != 3 {
+			t.Errorf("err = %v, appEnv = %v; want all three accepted", err, c)
+		}
+	})
 	t.Run("a secret problem never prints the value", func(t *testing.T) {
 		_, err := parseWith(t, "dev", map[string]string{"secretKeyBase": "tiny-secret"}, "secretKeyBase")
 		if err == nil || strings.Contains(err.Error(), "tiny-secret") {

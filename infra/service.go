@@ -261,6 +261,8 @@ func (a *AppServiceArgs) validate() error {
 			add("AppServiceArgs.AppEnv: %s", reason)
 		} else if secretLooking.MatchString(strings.ToUpper(name)) {
 			add("AppServiceArgs.AppEnv: %q looks like a secret; use AppSecrets", name)
+		} else if reason := envValueProblem(a.AppEnv[name]); reason != "" {
+			add("AppServiceArgs.AppEnv: %q %s Use AppSecrets", name, reason)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(a.AppSecrets)) {

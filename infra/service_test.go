@@ -451,6 +451,7 @@ func TestAppServiceArgsValidation(t *testing.T) {
 		{"a reserved env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"DATABASE_HOST": "x"} }, "set by rails-infra"},
 		{"a secret-looking env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"STRIPE_API_KEY": "x"} }, "looks like a secret"},
 		{"both image sources", func(a *AppServiceArgs) { a.BuildContext = "." }, "exclusive"},
+		{"a password in an env URL", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"REDIS_URL": "redis://:pw@cache:6379"} }, "holds a credential"},
 		{"an unknown adapter", func(a *AppServiceArgs) { a.Database.Adapter = "sqlite3" }, "postgresql or mysql2"},
 		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = 9 }, "min ≤ desired ≤ max"},
 		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{IntervalSeconds: 5, TimeoutSeconds: 5} }, "below interval"},
