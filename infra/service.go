@@ -311,13 +311,13 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	if err != nil {
 		return nil, err
 	}
-	roles, err := newTaskRoles(ctx, name, a.Account, a.ParameterPath, a.Database.SecretArn, bucket.Arn, parent)
-	if err != nil {
-		return nil, err
-	}
 	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := newTaskRoles(ctx, name, a.Account, a.ParameterPath, a.Database.SecretArn, bucket.Arn, logs.Arn, parent)
 	if err != nil {
 		return nil, err
 	}
