@@ -146,6 +146,19 @@ func envNameProblem(name string) string {
 	return ""
 }
 
+// MaxHealthCheckPathLength is the ALB's limit on a path-pattern condition value; with HTTPS the
+// port-80 listener forwards the health check path through such a rule (newLoadBalancer).
+const MaxHealthCheckPathLength = 128
+
+// healthCheckPathProblem says why path cannot be the target group's health check path, or "".
+// "*" and "?" would be wildcards in the listener rule, so a literal path must not hold them.
+func healthCheckPathProblem(path string) string {
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#*") || len(path) > MaxHealthCheckPathLength {
+		return fmt.Sprintf("must be a URL path starting with / (no spaces, query, fragment or *), at most %d characters, such as /up.", MaxHealthCheckPathLength)
+	}
+	return ""
+}
+
 // ServiceConfig holds the app service keys (issue: App service component).
 type ServiceConfig struct {
 	ImageTag        string          // imageTag; an image already pushed to the stack's ECR repository
@@ -261,9 +274,8 @@ func (r *reader) checkService(c *Config) {
 			fmt.Sprintf("must be less than healthCheckIntervalSeconds (%d); the ALB rejects a timeout ≥ interval.", s.HealthCheckIntervalSeconds),
 			setFix("healthCheckTimeoutSeconds", strconv.Itoa(max(2, s.HealthCheckIntervalSeconds/2))))
 	}
-	if !strings.HasPrefix(s.HealthCheckPath, "/") || strings.ContainsAny(s.HealthCheckPath, " ?#") || len(s.HealthCheckPath) > 1024 {
-		r.fail("healthCheckPath", s.HealthCheckPath, "must be a URL path starting with / (no spaces, query or fragment), such as /up.",
-			setFix("healthCheckPath", DefaultHealthCheckPath))
+	if reason := healthCheckPathProblem(s.HealthCheckPath); reason != "" {
+		r.fail("healthCheckPath", s.HealthCheckPath, reason, setFix("healthCheckPath", DefaultHealthCheckPath))
 	}
 	switch {
 	case s.MinCount > s.MaxCount:

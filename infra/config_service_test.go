@@ -84,6 +84,8 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"min above max", "dev", map[string]string{"minCount": "3", "maxCount": "2", "desiredCount": "2"}, nil, "minCount", "above maxCount"},
 		{"desired above max", "dev", map[string]string{"desiredCount": "5"}, nil, "desiredCount", "between minCount"},
 		{"a relative health check path", "dev", map[string]string{"healthCheckPath": "up"}, nil, "healthCheckPath", "starting with /"},
+		{"a health check path longer than a listener rule allows", "dev", map[string]string{"healthCheckPath": "/" + strings.Repeat("a", 128)}, nil, "healthCheckPath", "at most 128"},
+		{"a wildcard health check path", "dev", map[string]string{"healthCheckPath": "/health/*"}, nil, "healthCheckPath", "no spaces, query, fragment or *"},
 		{"spot in prod", "prod", map[string]string{"spot": "true"}, nil, "spot", "dev stacks only"},
 		{"both image sources", "dev", map[string]string{"imageTag": "v1", "appBuildContext": "."}, nil, "imageTag", "pick one"},
 		{"a Dockerfile without a build context", "dev", map[string]string{"appDockerfile": "Dockerfile"}, nil, "appDockerfile", "appBuildContext"},
@@ -145,6 +147,22 @@ func TestFargateSizes(t *testing.T) {
 		t.Run(fmt.Sprintf("cpu %d with %d MiB", tc.cpu, tc.mem), func(t *testing.T) {
 			if got := checkFargateSize(tc.cpu, tc.mem) == ""; got != tc.ok {
 				t.Errorf("checkFargateSize(%d, %d) ok = %v, want %v", tc.cpu, tc.mem, got, tc.ok)
+			}
+		})
+	}
+}
+
+func TestHealthCheckPathLimits(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/up", true}, {"/" + strings.Repeat("a", 127), true}, {"/" + strings.Repeat("a", 128), false},
+		{"/health/*", false}, {"/up?full=1", false}, {"up", false}, {"", false},
+	} {
+		t.Run(fmt.Sprintf("%d-char path %.12q", len(tc.path), tc.path), func(t *testing.T) {
+			if got := healthCheckPathProblem(tc.path) == ""; got != tc.ok {
+				t.Errorf("healthCheckPathProblem(%q) ok = %v, want %v", tc.path, got, tc.ok)
 			}
 		})
 	}

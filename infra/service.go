@@ -244,8 +244,8 @@ func (a *AppServiceArgs) validate() error {
 		add("AppServiceArgs.RequestsPerTarget %d: must be ≥ 0", a.RequestsPerTarget)
 	}
 	h := a.HealthCheck
-	if !strings.HasPrefix(h.Path, "/") {
-		add("AppServiceArgs.HealthCheck.Path %q: must start with /", h.Path)
+	if reason := healthCheckPathProblem(h.Path); reason != "" {
+		add("AppServiceArgs.HealthCheck.Path %q: %s", h.Path, reason)
 	}
 	if h.TimeoutSeconds >= h.IntervalSeconds {
 		add("AppServiceArgs.HealthCheck: timeout %d s must be below interval %d s", h.TimeoutSeconds, h.IntervalSeconds)

@@ -454,6 +454,7 @@ func TestAppServiceArgsValidation(t *testing.T) {
 		{"a password in an env URL", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"REDIS_URL": "redis://:pw@cache:6379"} }, "holds a credential"},
 		{"an unknown adapter", func(a *AppServiceArgs) { a.Database.Adapter = "sqlite3" }, "postgresql or mysql2"},
 		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = 9 }, "min ≤ desired ≤ max"},
+		{"a health check path without a slash", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{Path: "up"} }, "starting with /"},
 		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{IntervalSeconds: 5, TimeoutSeconds: 5} }, "below interval"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
