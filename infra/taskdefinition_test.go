@@ -217,3 +217,28 @@ func TestUnprivilegedPortsFollowTheContainerPort(t *testing.T) {
 		})
 	}
 }
+
+func TestCustomContainerPortFlowsEverywhere(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) { a.ContainerPort = 3000 }, nil)
+	c := containerDefs(t, r.res, "app")
+	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+	svc := r.res.Find("aws:ecs/service:Service", "app")
+	lbs, _ := svc.Input("loadBalancers").([]any)
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"PORT tells Rails where to listen", envMap(c)["PORT"], "3000"},
+		{"the container maps the port", c.PortMappings, []PortMapping{{3000, 3000, "tcp"}}},
+		{"the target group sends traffic there", tg.Input("port"), 3000.0},
+		{"the service registers that port", len(lbs) == 1 && lbs[0].(map[string]any)["containerPort"] == 3000.0, true},
+		{"no sysctl is needed above 1023", len(c.SystemControls), 0},
+	}
+	for _, tc := range checks {
+		t.Run(tc.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tc.got, tc.want) {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+}
