@@ -161,6 +161,10 @@ type AppService struct {
 
 var familyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
+// componentName bounds NewAppService's name: the ALB and target group are auto-named
+// "<name>-<7 random chars>", and AWS allows them 32 alphanumerics and hyphens.
+var componentName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,22}[A-Za-z0-9])?$`)
+
 func (a *AppServiceArgs) withDefaults(ctx *pulumi.Context) AppServiceArgs {
 	out := *a
 	if out.ParameterPath == "" {
@@ -282,7 +286,11 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		args = &AppServiceArgs{}
 	}
 	a := args.withDefaults(ctx)
-	if err := a.validate(); err != nil {
+	err := a.validate()
+	if !componentName.MatchString(name) {
+		err = errors.Join(err, fmt.Errorf("NewAppService name %q: use 1 to 24 letters, digits and inner hyphens, so the auto-named load balancer and target group stay within 32 characters", name))
+	}
+	if err != nil {
 		return nil, err
 	}
 	svc := &AppService{HasImage: a.ImageTag != "" || a.BuildContext != ""}

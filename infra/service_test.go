@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -510,6 +511,27 @@ func TestRolledBackDeployFailsTheUpdate(t *testing.T) {
 			_, err := checkRollout("ap-northeast-1", requested, tc.got, "c", "s", "l")
 			if (err == nil) != tc.ok {
 				t.Errorf("checkRollout(%q) err = %v, want ok=%v", tc.got, err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestComponentNameFitsLoadBalancerNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"app", true}, {strings.Repeat("a", 24), true}, {strings.Repeat("a", 25), false},
+		{"my_app", false}, {"-app", false}, {"app-", false}, {"", false},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {
+			_, err := runProgram(t, func(ctx *pulumi.Context) error {
+				_, err := NewAppService(ctx, tc.name, &AppServiceArgs{})
+				return err
+			})
+			mentioned := err != nil && strings.Contains(err.Error(), "within 32 characters")
+			if mentioned == tc.ok {
+				t.Errorf("name %q: err = %v, want the name accepted=%v", tc.name, err, tc.ok)
 			}
 		})
 	}
