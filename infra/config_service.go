@@ -115,7 +115,7 @@ var reservedEnvPrefixes = []string{"AWS_", "ECS_"}
 var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // secretLooking matches env names that should come from appSecrets, not plain appEnv.
-var secretLooking = regexp.MustCompile(`PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|_KEY_|^DATABASE_URL$|_DSN$|API_?KEY`)
+var secretLooking = regexp.MustCompile(`PASSWORD|PASSWD|PASSPHRASE|_PASS$|_PWD$|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|_KEY_|^DATABASE_URL$|_DSN$|API_?KEY`)
 
 // credentialValue matches appEnv values that carry a credential whatever the name:
 // a password in a URL (redis://:pw@host, postgres://u:pw@host) or an AWS access key id.

@@ -167,3 +167,22 @@ func TestHealthCheckPathLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretLookingEnvNames(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		secret bool
+	}{
+		{"SMTP_PASSWORD", true}, {"REDIS_PASS", true}, {"MYSQL_PWD", true}, {"GPG_PASSPHRASE", true},
+		{"GITHUB_TOKEN", true}, {"STRIPE_SECRET", true}, {"RAILS_MASTER_KEY", true}, {"API_KEY_ID", true},
+		{"DATABASE_URL", true}, {"SENTRY_DSN", true}, {"GOOGLE_APPLICATION_CREDENTIALS", true},
+		{"FEATURE_X", false}, {"PASSENGER_MAX_POOL", false}, {"KEYBOARD_LAYOUT", false}, {"REDIS_URL", false},
+		{"WEB_CONCURRENCY", false}, {"TZ", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secretLooking.MatchString(tc.name); got != tc.secret {
+				t.Errorf("secretLooking(%s) = %v, want %v", tc.name, got, tc.secret)
+			}
+		})
+	}
+}
