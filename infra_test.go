@@ -239,6 +239,8 @@ var badConfig = []struct {
 	{"a lower-case architecture", "", map[string]string{"rails-infra:cpuArchitecture": "arm64"}, "rails-infra:cpuArchitecture", "X86_64 | ARM64"},
 	{"an IPv6 allowed CIDR", "", map[string]string{"rails-infra:allowedCidrs": `["::/0"]`}, "rails-infra:allowedCidrs", "IPv4"},
 	{"a container port of 0", "", map[string]string{"rails-infra:containerPort": "0"}, "rails-infra:containerPort", "from 1 to 65535"},
+	{"a password inside an appEnv URL", "", map[string]string{"rails-infra:appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`}, "rails-infra:appEnv", "holds a credential"},
+	{"an AWS access key id as an appEnv value", "", map[string]string{"rails-infra:appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, "rails-infra:appEnv", "access key id"},
 	// --- domain ---
 	{"the prod stack without a domain", "prod", map[string]string{"rails-infra:domainName": "", "rails-infra:hostedZoneName": ""}, "rails-infra:domainName", "prod must serve HTTPS"},
 	{"an upper-case domain name", "", map[string]string{"rails-infra:domainName": "App.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "lower case"},
@@ -515,7 +517,7 @@ func TestServiceOnEveryStack(t *testing.T) {
 		})
 		t.Run(stack+" exports every service output and no secret", func(t *testing.T) {
 			for _, name := range []string{"url", "loadBalancerDnsName", "ecrRepositoryUrl", "clusterName", "serviceName",
-				"logGroupName", "bucketName", "image", "execCommand", "migrateCommand", "nextStep"} {
+				"logGroupName", "bucketName", "image", "execCommand", "migrateCommand", "nextStep", "deployedTaskDefinition"} {
 				e, ok := res.Exports[name]
 				if s, _ := e.Value.(string); !ok || s == "" || e.Secret {
 					t.Errorf("output %s = %+v, want a non-secret string", name, e)

@@ -154,6 +154,8 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	export("execCommand", svc.ExecCommand)
 	export("migrateCommand", svc.MigrateCommand)
 	export("nextStep", svc.NextStep)
+	// Fails `pulumi up` when ECS rolled the new revision back.
+	export("deployedTaskDefinition", svc.DeployedTaskDefinition)
 
 	// Without a domain, dev serves plain HTTP at the ALB's DNS name.
 	url := svc.URL

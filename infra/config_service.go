@@ -115,7 +115,19 @@ var reservedEnvPrefixes = []string{"AWS_", "ECS_"}
 var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // secretLooking matches env names that should come from appSecrets, not plain appEnv.
-var secretLooking = regexp.MustCompile(`PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|_KEY_|^DATABASE_URL$|_DSN$|API_?KEY`)
+var secretLooking = regexp.MustCompile(`PASSWORD|PASSWD|PASSPHRASE|_PASS$|_PWD$|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|_KEY_|^DATABASE_URL$|_DSN$|API_?KEY`)
+
+// credentialValue matches appEnv values that carry a credential whatever the name:
+// a password in a URL (redis://:pw@host, postgres://u:pw@host) or an AWS access key id.
+var credentialValue = regexp.MustCompile(`://[^/?#@\s]*:[^/?#@\s]+@|\b(AKIA|ASIA)[0-9A-Z]{16}\b`)
+
+// envValueProblem says why value must not be a plain env var, or "". It never quotes value.
+func envValueProblem(value string) string {
+	if credentialValue.MatchString(value) {
+		return "holds a credential (a password in a URL, or an AWS access key id); plain appEnv values are visible in the task definition and the Pulumi state."
+	}
+	return ""
+}
 
 // envNameProblem says why name cannot be a container env var name, or "".
 func envNameProblem(name string) string {
@@ -130,6 +142,19 @@ func envNameProblem(name string) string {
 		if strings.HasPrefix(upper, p) {
 			return fmt.Sprintf("%q starts with %s, which AWS and ECS reserve (and AWS keys must never be configured: the task role provides credentials).", name, p)
 		}
+	}
+	return ""
+}
+
+// MaxHealthCheckPathLength is the ALB's limit on a path-pattern condition value; with HTTPS the
+// port-80 listener forwards the health check path through such a rule (newLoadBalancer).
+const MaxHealthCheckPathLength = 128
+
+// healthCheckPathProblem says why path cannot be the target group's health check path, or "".
+// "*" and "?" would be wildcards in the listener rule, so a literal path must not hold them.
+func healthCheckPathProblem(path string) string {
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#*") || len(path) > MaxHealthCheckPathLength {
+		return fmt.Sprintf("must be a URL path starting with / (no spaces, query, fragment or *), at most %d characters, such as /up.", MaxHealthCheckPathLength)
 	}
 	return ""
 }
@@ -249,9 +274,8 @@ func (r *reader) checkService(c *Config) {
 			fmt.Sprintf("must be less than healthCheckIntervalSeconds (%d); the ALB rejects a timeout ≥ interval.", s.HealthCheckIntervalSeconds),
 			setFix("healthCheckTimeoutSeconds", strconv.Itoa(max(2, s.HealthCheckIntervalSeconds/2))))
 	}
-	if !strings.HasPrefix(s.HealthCheckPath, "/") || strings.ContainsAny(s.HealthCheckPath, " ?#") || len(s.HealthCheckPath) > 1024 {
-		r.fail("healthCheckPath", s.HealthCheckPath, "must be a URL path starting with / (no spaces, query or fragment), such as /up.",
-			setFix("healthCheckPath", DefaultHealthCheckPath))
+	if reason := healthCheckPathProblem(s.HealthCheckPath); reason != "" {
+		r.fail("healthCheckPath", s.HealthCheckPath, reason, setFix("healthCheckPath", DefaultHealthCheckPath))
 	}
 	switch {
 	case s.MinCount > s.MaxCount:
@@ -279,7 +303,19 @@ func (r *reader) checkService(c *Config) {
 		if secretLooking.MatchString(strings.ToUpper(name)) {
 			r.fail("appEnv", name, "looks like a secret; plain appEnv values are visible in the task definition.",
 				fmt.Sprintf("pulumi config rm --path 'appEnv.%s' && pulumi config set --secret --path 'appSecrets.%s' <value>", name, name))
+			continue
 		}
+		// The name is reported, never the value.
+		if reason := envValueProblem(s.AppEnv[name]); reason != "" {
+			r.fail("appEnv", name, reason,
+				fmt.Sprintf("pulumi config rm --path 'appEnv.%s' && pulumi config set --secret --path 'appSecrets.%s' <value>", name, name))
+		}
+	}
+	// A --secret value read as plain appEnv would be written unencrypted into the task
+	// definition and the state.
+	if r.src.IsSecret(qualify("appEnv")) {
+		r.fail("appEnv", "", "holds values set with --secret, but appEnv values are written in plain text into the task definition and the Pulumi state; secrets belong in appSecrets.",
+			"pulumi config rm appEnv, set each secret with pulumi config set --secret --path 'appSecrets.NAME' <value>, and the plain ones again with pulumi config set --path 'appEnv.NAME' <value>")
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.AppSecrets)) {
 		if reason := envNameProblem(name); reason != "" {

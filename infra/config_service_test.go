@@ -84,6 +84,8 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"min above max", "dev", map[string]string{"minCount": "3", "maxCount": "2", "desiredCount": "2"}, nil, "minCount", "above maxCount"},
 		{"desired above max", "dev", map[string]string{"desiredCount": "5"}, nil, "desiredCount", "between minCount"},
 		{"a relative health check path", "dev", map[string]string{"healthCheckPath": "up"}, nil, "healthCheckPath", "starting with /"},
+		{"a health check path longer than a listener rule allows", "dev", map[string]string{"healthCheckPath": "/" + strings.Repeat("a", 128)}, nil, "healthCheckPath", "at most 128"},
+		{"a wildcard health check path", "dev", map[string]string{"healthCheckPath": "/health/*"}, nil, "healthCheckPath", "no spaces, query, fragment or *"},
 		{"spot in prod", "prod", map[string]string{"spot": "true"}, nil, "spot", "dev stacks only"},
 		{"both image sources", "dev", map[string]string{"imageTag": "v1", "appBuildContext": "."}, nil, "imageTag", "pick one"},
 		{"a Dockerfile without a build context", "dev", map[string]string{"appDockerfile": "Dockerfile"}, nil, "appDockerfile", "appBuildContext"},
@@ -92,6 +94,10 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"an allowed CIDR with host bits", "dev", map[string]string{"allowedCidrs": `["203.0.113.7/24"]`}, nil, "allowedCidrs", "host bits"},
 		{"an unknown architecture", "dev", map[string]string{"cpuArchitecture": "arm64"}, nil, "cpuArchitecture", "X86_64 | ARM64"},
 		{"a retention CloudWatch lacks", "dev", map[string]string{"logRetentionDays": "45"}, nil, "logRetentionDays", "one of"},
+		{"a password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`}, nil, "appEnv", "credential"},
+		{"a user and password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"QUEUE":"amqp://app:hunter2@mq/vhost"}`}, nil, "appEnv", "appSecrets"},
+		{"an AWS access key id in appEnv", "dev", map[string]string{"appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, nil, "appEnv", "access key"},
+		{"appEnv set with --secret", "dev", map[string]string{"appEnv": `{"FEATURE_X":"on"}`}, []string{"appEnv"}, "appEnv", "secrets belong in appSecrets"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
@@ -107,6 +113,18 @@ func TestServiceConfigRejects(t *testing.T) {
 			t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
 		})
 	}
+	t.Run("a credential in appEnv is reported by name, never by value", func(t *testing.T) {
+		_, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`})
+		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "REDIS_URL") {
+			t.Errorf("err = %v, want one naming REDIS_URL without the password", err)
+		}
+	})
+	t.Run("URLs without a password and plain values pass", func(t *testing.T) {
+		c, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://cache:6379/0","API_BASE":"https://api.example.com:8443/v1","MAILER_FROM":"app@example.co.jp"}`})
+		if err != nil || len(c.Service.AppEnv) != 3 {
+			t.Errorf("err = %v, appEnv = %v; want all three accepted", err, c)
+		}
+	})
 	t.Run("a secret problem never prints the value", func(t *testing.T) {
 		_, err := parseWith(t, "dev", map[string]string{"secretKeyBase": "tiny-secret"}, "secretKeyBase")
 		if err == nil || strings.Contains(err.Error(), "tiny-secret") {
@@ -129,6 +147,41 @@ func TestFargateSizes(t *testing.T) {
 		t.Run(fmt.Sprintf("cpu %d with %d MiB", tc.cpu, tc.mem), func(t *testing.T) {
 			if got := checkFargateSize(tc.cpu, tc.mem) == ""; got != tc.ok {
 				t.Errorf("checkFargateSize(%d, %d) ok = %v, want %v", tc.cpu, tc.mem, got, tc.ok)
+			}
+		})
+	}
+}
+
+func TestHealthCheckPathLimits(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/up", true}, {"/" + strings.Repeat("a", 127), true}, {"/" + strings.Repeat("a", 128), false},
+		{"/health/*", false}, {"/up?full=1", false}, {"up", false}, {"", false},
+	} {
+		t.Run(fmt.Sprintf("%d-char path %.12q", len(tc.path), tc.path), func(t *testing.T) {
+			if got := healthCheckPathProblem(tc.path) == ""; got != tc.ok {
+				t.Errorf("healthCheckPathProblem(%q) ok = %v, want %v", tc.path, got, tc.ok)
+			}
+		})
+	}
+}
+
+func TestSecretLookingEnvNames(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		secret bool
+	}{
+		{"SMTP_PASSWORD", true}, {"REDIS_PASS", true}, {"MYSQL_PWD", true}, {"GPG_PASSPHRASE", true},
+		{"GITHUB_TOKEN", true}, {"STRIPE_SECRET", true}, {"RAILS_MASTER_KEY", true}, {"API_KEY_ID", true},
+		{"DATABASE_URL", true}, {"SENTRY_DSN", true}, {"GOOGLE_APPLICATION_CREDENTIALS", true},
+		{"FEATURE_X", false}, {"PASSENGER_MAX_POOL", false}, {"KEYBOARD_LAYOUT", false}, {"REDIS_URL", false},
+		{"WEB_CONCURRENCY", false}, {"TZ", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secretLooking.MatchString(tc.name); got != tc.secret {
+				t.Errorf("secretLooking(%s) = %v, want %v", tc.name, got, tc.secret)
 			}
 		})
 	}

@@ -65,8 +65,15 @@ func executionPolicy(acct Account, path, dbSecretArn string) PolicyDocument {
 	}}
 }
 
-// taskPolicy is what the Rails process may do: its uploads bucket, and ECS Exec.
-func taskPolicy(bucketArn string) PolicyDocument {
+// EcsExecLogActions let the ECS Exec agent write each session's transcript to the app's log
+// group: with the cluster's DEFAULT exec logging ECS sends it to the container's awslogs group,
+// through the task role (Amazon ECS developer guide, "Logging and Auditing using ECS Exec").
+// Without them prod would have no record of what was run in a shell.
+var EcsExecLogActions = []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}
+
+// taskPolicy is what the Rails process may do: its uploads bucket, and ECS Exec with its
+// session log.
+func taskPolicy(acct Account, bucketArn, logGroupArn string) PolicyDocument {
 	return PolicyDocument{Statement: []Statement{
 		{
 			Sid:      "UploadsObjects",
@@ -86,6 +93,19 @@ func taskPolicy(bucketArn string) PolicyDocument {
 			Action:   EcsExecActions,
 			Resource: []string{"*"},
 		},
+		{
+			Sid:      "EcsExecSessionLog",
+			Effect:   "Allow",
+			Action:   EcsExecLogActions,
+			Resource: []string{logGroupArn + ":*"},
+		},
+		{
+			// The agent looks its log group up first; a list call, scoped to this account and region.
+			Sid:      "EcsExecFindLogGroup",
+			Effect:   "Allow",
+			Action:   []string{"logs:DescribeLogGroups"},
+			Resource: []string{acct.ARN("logs", "log-group:*")},
+		},
 	}}
 }
 
@@ -96,7 +116,7 @@ type taskRoles struct {
 	Grants []pulumi.Resource
 }
 
-func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, dbSecretArn, bucketArn pulumi.StringInput, parent pulumi.ResourceOption) (*taskRoles, error) {
+func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, dbSecretArn, bucketArn, logGroupArn pulumi.StringInput, parent pulumi.ResourceOption) (*taskRoles, error) {
 	trust, err := MarshalPolicy(ecsTasksTrust(acct))
 	if err != nil {
 		return nil, err
@@ -128,14 +148,14 @@ func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, d
 	}
 
 	task, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{
-		Description:      pulumi.String("The Rails app runs as this role: uploads bucket and ECS Exec"),
+		Description:      pulumi.String("The Rails app runs as this role: uploads bucket, ECS Exec and its session log"),
 		AssumeRolePolicy: pulumi.String(trust),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	taskDoc := bucketArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
-		return MarshalPolicy(taskPolicy(arn))
+	taskDoc := pulumi.All(bucketArn, logGroupArn).ApplyT(func(xs []any) (string, error) {
+		return MarshalPolicy(taskPolicy(acct, xs[0].(string), xs[1].(string)))
 	}).(pulumi.StringOutput)
 	taskGrant, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
 		Role:   task.ID(),

@@ -103,12 +103,15 @@ func TestIAMRoles(t *testing.T) {
 			}
 		}
 	})
-	t.Run("the task role reaches exactly the uploads bucket, and ECS Exec channels", func(t *testing.T) {
+	t.Run("the task role reaches exactly the uploads bucket, ECS Exec channels and the session log", func(t *testing.T) {
+		logGroup := one(t, r.res, "aws:cloudwatch/logGroup:LogGroup").Outputs["arn"].StringValue()
 		want := map[string][]string{
 			"s3:GetObject": {bucketArn + "/*"}, "s3:PutObject": {bucketArn + "/*"}, "s3:DeleteObject": {bucketArn + "/*"},
 			"s3:AbortMultipartUpload": {bucketArn + "/*"}, "s3:ListBucket": {bucketArn},
 			"ssmmessages:CreateControlChannel": {"*"}, "ssmmessages:CreateDataChannel": {"*"},
 			"ssmmessages:OpenControlChannel": {"*"}, "ssmmessages:OpenDataChannel": {"*"},
+			"logs:CreateLogStream": {logGroup + ":*"}, "logs:DescribeLogStreams": {logGroup + ":*"}, "logs:PutLogEvents": {logGroup + ":*"},
+			"logs:DescribeLogGroups": {"arn:aws:logs:ap-northeast-1:123456789012:log-group:*"},
 		}
 		if got := allowed(taskPolicyDoc); !reflect.DeepEqual(got, want) {
 			t.Errorf("task grants = %v\nwant %v", got, want)

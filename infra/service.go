@@ -146,6 +146,9 @@ type AppService struct {
 	MigrateCommand pulumi.StringOutput `pulumi:"migrateCommand"`
 	// NextStep says how to push and deploy an image (or deploy the next one).
 	NextStep pulumi.StringOutput `pulumi:"nextStep"`
+	// DeployedTaskDefinition is the revision the service runs once `pulumi up` has waited for
+	// it. Resolving it fails the update when ECS rolled the new revision back (rolloutCheck).
+	DeployedTaskDefinition pulumi.StringOutput `pulumi:"deployedTaskDefinition"`
 
 	Service               *ecs.Service
 	TaskDefinition        *ecs.TaskDefinition
@@ -157,6 +160,10 @@ type AppService struct {
 }
 
 var familyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// componentName bounds NewAppService's name: the ALB and target group are auto-named
+// "<name>-<7 random chars>", and AWS allows them 32 alphanumerics and hyphens.
+var componentName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,22}[A-Za-z0-9])?$`)
 
 func (a *AppServiceArgs) withDefaults(ctx *pulumi.Context) AppServiceArgs {
 	out := *a
@@ -241,8 +248,8 @@ func (a *AppServiceArgs) validate() error {
 		add("AppServiceArgs.RequestsPerTarget %d: must be ≥ 0", a.RequestsPerTarget)
 	}
 	h := a.HealthCheck
-	if !strings.HasPrefix(h.Path, "/") {
-		add("AppServiceArgs.HealthCheck.Path %q: must start with /", h.Path)
+	if reason := healthCheckPathProblem(h.Path); reason != "" {
+		add("AppServiceArgs.HealthCheck.Path %q: %s", h.Path, reason)
 	}
 	if h.TimeoutSeconds >= h.IntervalSeconds {
 		add("AppServiceArgs.HealthCheck: timeout %d s must be below interval %d s", h.TimeoutSeconds, h.IntervalSeconds)
@@ -258,6 +265,8 @@ func (a *AppServiceArgs) validate() error {
 			add("AppServiceArgs.AppEnv: %s", reason)
 		} else if secretLooking.MatchString(strings.ToUpper(name)) {
 			add("AppServiceArgs.AppEnv: %q looks like a secret; use AppSecrets", name)
+		} else if reason := envValueProblem(a.AppEnv[name]); reason != "" {
+			add("AppServiceArgs.AppEnv: %q %s Use AppSecrets", name, reason)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(a.AppSecrets)) {
@@ -277,7 +286,11 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		args = &AppServiceArgs{}
 	}
 	a := args.withDefaults(ctx)
-	if err := a.validate(); err != nil {
+	err := a.validate()
+	if !componentName.MatchString(name) {
+		err = errors.Join(err, fmt.Errorf("NewAppService name %q: use 1 to 24 letters, digits and inner hyphens, so the auto-named load balancer and target group stay within 32 characters", name))
+	}
+	if err != nil {
 		return nil, err
 	}
 	svc := &AppService{HasImage: a.ImageTag != "" || a.BuildContext != ""}
@@ -306,13 +319,13 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	if err != nil {
 		return nil, err
 	}
-	roles, err := newTaskRoles(ctx, name, a.Account, a.ParameterPath, a.Database.SecretArn, bucket.Arn, parent)
-	if err != nil {
-		return nil, err
-	}
 	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := newTaskRoles(ctx, name, a.Account, a.ParameterPath, a.Database.SecretArn, bucket.Arn, logs.Arn, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -434,6 +447,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	// The family, not family:N, so the command always runs the newest revision.
 	svc.MigrateCommand = runTaskCommand(region, cluster.Name, svc.MigrateTaskDefinition.Family, a.PrivateSubnetIDs, sgs.App.ID().ToStringOutput())
 	svc.NextStep = nextStep(svc.HasImage, a, repo.RepositoryUrl, svc.Image, cluster.Name, service.Name)
+	svc.DeployedTaskDefinition = rolloutCheck(region, svc.TaskDefinition.Arn, service.TaskDefinition, cluster.Name, service.Name, logs.Name)
 
 	if err := ctx.RegisterResourceOutputs(svc, pulumi.Map{
 		"securityGroupId":             svc.SecurityGroupID,
@@ -452,6 +466,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		"execCommand":                 svc.ExecCommand,
 		"migrateCommand":              svc.MigrateCommand,
 		"nextStep":                    svc.NextStep,
+		"deployedTaskDefinition":      svc.DeployedTaskDefinition,
 	}); err != nil {
 		return nil, err
 	}
@@ -613,6 +628,34 @@ func newAutoscaling(ctx *pulumi.Context, name string, a AppServiceArgs, cluster 
 		}, a.RequestsPerTarget)
 	}
 	return nil
+}
+
+// rolloutCheck resolves to the task definition the service runs after `pulumi up`, and fails
+// when that is not the one requested. waitForSteadyState alone cannot catch a failed rollout:
+// the circuit breaker rolls back to the previous revision, the service turns stable on it and
+// the provider reports success (hashicorp/terraform-provider-aws#20858). After the wait the
+// provider reads the service's current task definition back, so a mismatch means ECS rejected
+// the new revision; failing here makes `pulumi up` exit non-zero, as CI needs.
+func rolloutCheck(region string, requested pulumi.StringOutput, running pulumi.StringPtrOutput, cluster, service, logGroup pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(requested, running, cluster, service, logGroup).ApplyT(func(xs []any) (string, error) {
+		want := xs[0].(string)
+		got := ""
+		if p, _ := xs[1].(*string); p != nil {
+			got = *p
+		}
+		return checkRollout(region, want, got, xs[2].(string), xs[3].(string), xs[4].(string))
+	}).(pulumi.StringOutput)
+}
+
+// checkRollout is rolloutCheck's decision, on plain values.
+func checkRollout(region, want, got, cluster, service, logGroup string) (string, error) {
+	if got == want {
+		return got, nil
+	}
+	return "", fmt.Errorf("the service did not roll out %s: ECS runs %s instead, because the deployment circuit breaker "+
+		"rolled back new tasks that never turned healthy. See why with: aws ecs describe-services --region %s --cluster %s --services %s "+
+		"--query 'services[0].events[:10]' and aws logs tail %s --region %s --since 30m. Fix the image or its config and run pulumi up again",
+		want, got, region, cluster, service, logGroup, region)
 }
 
 // runTaskCommand is the exact AWS CLI call that runs the migrate task once, on FARGATE (not

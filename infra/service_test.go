@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +96,7 @@ func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string
 		export("clusterName", svc.ClusterName)
 		export("serviceName", svc.ServiceName)
 		export("securityGroupId", svc.SecurityGroupID)
+		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
 		return nil
 	})
 	out.res, out.err = res, err
@@ -358,13 +360,33 @@ func TestRepositoryAndCluster(t *testing.T) {
 	t.Run("the lifecycle policy expires untagged images and keeps the newest 30", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
 		lp := one(t, r.res, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+		// The exact document, so a misspelt field name (ECR's schema) fails here too.
+		golden := `{"rules":[{"rulePriority":1,"description":"Expire untagged images after 1 day",` +
+			`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},` +
+			`{"rulePriority":2,"description":"Keep the newest 30 images",` +
+			`"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}`
+		if got := lp.Input("policy"); got != golden {
+			t.Errorf("policy = %v\nwant %s", got, golden)
+		}
 		var p ecrLifecyclePolicy
 		if err := json.Unmarshal([]byte(lp.Input("policy").(string)), &p); err != nil {
 			t.Fatalf("policy is not JSON: %v", err)
 		}
-		if len(p.Rules) != 2 || p.Rules[0].Selection.TagStatus != "untagged" || p.Rules[1].Selection.TagStatus != "any" ||
-			p.Rules[1].Selection.CountType != "imageCountMoreThan" || p.Rules[1].Selection.CountNumber != DefaultKeepImages {
-			t.Errorf("lifecycle rules = %+v", p.Rules)
+		if len(p.Rules) != 2 {
+			t.Fatalf("lifecycle rules = %+v, want 2", p.Rules)
+		}
+		untagged, keep := p.Rules[0], p.Rules[1]
+		if untagged.Selection != (ecrLifecycleSelect{TagStatus: "untagged", CountType: "sinceImagePushed", CountUnit: "days", CountNumber: 1}) ||
+			untagged.Action["type"] != "expire" {
+			t.Errorf("untagged rule = %+v", untagged)
+		}
+		if keep.Selection != (ecrLifecycleSelect{TagStatus: "any", CountType: "imageCountMoreThan", CountNumber: DefaultKeepImages}) ||
+			keep.Action["type"] != "expire" {
+			t.Errorf("keep rule = %+v", keep)
+		}
+		// ECR rejects a policy whose tagStatus "any" rule is not the highest rulePriority number.
+		if untagged.RulePriority < 1 || keep.RulePriority <= untagged.RulePriority {
+			t.Errorf("rulePriority untagged=%d any=%d; the any rule must come last", untagged.RulePriority, keep.RulePriority)
 		}
 	})
 	t.Run("the cluster offers FARGATE and FARGATE_SPOT, defaulting to FARGATE", func(t *testing.T) {
@@ -430,8 +452,10 @@ func TestAppServiceArgsValidation(t *testing.T) {
 		{"a reserved env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"DATABASE_HOST": "x"} }, "set by rails-infra"},
 		{"a secret-looking env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"STRIPE_API_KEY": "x"} }, "looks like a secret"},
 		{"both image sources", func(a *AppServiceArgs) { a.BuildContext = "." }, "exclusive"},
+		{"a password in an env URL", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"REDIS_URL": "redis://:pw@cache:6379"} }, "holds a credential"},
 		{"an unknown adapter", func(a *AppServiceArgs) { a.Database.Adapter = "sqlite3" }, "postgresql or mysql2"},
 		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = 9 }, "min ≤ desired ≤ max"},
+		{"a health check path without a slash", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{Path: "up"} }, "starting with /"},
 		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{IntervalSeconds: 5, TimeoutSeconds: 5} }, "below interval"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
@@ -441,6 +465,73 @@ func TestAppServiceArgsValidation(t *testing.T) {
 			}
 			if n := len(r.res.OfType("aws:ecs/service:Service")); n != 0 {
 				t.Errorf("%d services registered despite invalid args", n)
+			}
+		})
+	}
+}
+
+func TestRolledBackDeployFailsTheUpdate(t *testing.T) {
+	t.Run("a service running the requested revision resolves to it", func(t *testing.T) {
+		r := mustRunService(t, nil, nil)
+		td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app").Outputs["arn"].StringValue()
+		if got := exportString(t, r.res, "deployedTaskDefinition"); got != td {
+			t.Errorf("deployedTaskDefinition = %q, want %q", got, td)
+		}
+	})
+	const (
+		requested = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/rails-infra-dev-web:8"
+		previous  = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/rails-infra-dev-web:7"
+	)
+	t.Run("a service ECS rolled back to the previous revision fails the run", func(t *testing.T) {
+		_, err := mockengine.Run(mockengine.Options{Project: "rails-infra", Stack: "dev"}, func(ctx *pulumi.Context, export mockengine.ExportFunc) error {
+			export("deployedTaskDefinition", rolloutCheck("ap-northeast-1", pulumi.String(requested).ToStringOutput(),
+				pulumi.String(previous).ToStringPtrOutput(), pulumi.String("app-c1").ToStringOutput(),
+				pulumi.String("app-s1").ToStringOutput(), pulumi.String("app-l1").ToStringOutput()))
+			return nil
+		})
+		if err == nil {
+			t.Fatal("run succeeded; a rolled-back deploy must fail pulumi up")
+		}
+		for _, want := range []string{"did not roll out " + requested, "runs " + previous,
+			"aws ecs describe-services --region ap-northeast-1 --cluster app-c1 --services app-s1", "aws logs tail app-l1"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v\nmissing %q", err, want)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, got string
+		ok        bool
+	}{
+		{"the requested revision passes", requested, true},
+		{"the previous revision fails", previous, false},
+		{"no revision fails", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checkRollout("ap-northeast-1", requested, tc.got, "c", "s", "l")
+			if (err == nil) != tc.ok {
+				t.Errorf("checkRollout(%q) err = %v, want ok=%v", tc.got, err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestComponentNameFitsLoadBalancerNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"app", true}, {strings.Repeat("a", 24), true}, {strings.Repeat("a", 25), false},
+		{"my_app", false}, {"-app", false}, {"app-", false}, {"", false},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {
+			_, err := runProgram(t, func(ctx *pulumi.Context) error {
+				_, err := NewAppService(ctx, tc.name, &AppServiceArgs{})
+				return err
+			})
+			mentioned := err != nil && strings.Contains(err.Error(), "within 32 characters")
+			if mentioned == tc.ok {
+				t.Errorf("name %q: err = %v, want the name accepted=%v", tc.name, err, tc.ok)
 			}
 		})
 	}

@@ -90,9 +90,11 @@ type writableMount struct{ Volume, Path string }
 //
 //   - /tmp: Ruby's Dir.tmpdir (Rack multipart and ActiveStorage upload buffers);
 //
-//   - /var/lib/amazon and /var/log/amazon: the ECS Exec (SSM) agent's state and logs; AWS
-//     documents ECS Exec as unsupported on read-only roots, and these two mounts are the
-//     widely used workaround (aws/containers-roadmap#1359).
+//   - /managed-agents, /var/lib/amazon and /var/log/amazon: the ECS Exec (SSM) agent's
+//     runtime files, state and logs. AWS documents ECS Exec as unsupported on read-only roots;
+//     these three writable paths are the reported working set (aws/containers-roadmap#1359,
+//     aws-containers/amazon-ecs-exec-checker#71). ECS bind-mounts the agent binaries below
+//     /managed-agents/execute-command on top of this volume.
 //
 //   - <appRoot>/log: logs go to stdout, but a Rails 7.0 production.rb without RAILS_LOG_TO_STDOUT
 //     opens log/production.log at boot and would crash on a read-only path.
@@ -105,6 +107,7 @@ func writableMounts(appRoot string) []writableMount {
 		{"app-tmp", appRoot + "/tmp"},
 		{"app-log", appRoot + "/log"},
 		{"tmp", "/tmp"},
+		{"managed-agents", "/managed-agents"},
 		{"ssm-agent-state", "/var/lib/amazon"},
 		{"ssm-agent-logs", "/var/log/amazon"},
 	}

@@ -3,7 +3,9 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,7 +111,7 @@ func TestWebContainerDefinition(t *testing.T) {
 		for _, m := range c.MountPoints {
 			paths[m.ContainerPath] = m.SourceVolume
 		}
-		want := map[string]string{"/rails/tmp": "app-tmp", "/rails/log": "app-log", "/tmp": "tmp", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
+		want := map[string]string{"/rails/tmp": "app-tmp", "/rails/log": "app-log", "/tmp": "tmp", "/managed-agents": "managed-agents", "/var/lib/amazon": "ssm-agent-state", "/var/log/amazon": "ssm-agent-logs"}
 		if !c.ReadonlyRootFilesystem || !reflect.DeepEqual(paths, want) {
 			t.Errorf("readonly=%v mounts=%v, want true and %v", c.ReadonlyRootFilesystem, paths, want)
 		}
@@ -119,8 +121,18 @@ func TestWebContainerDefinition(t *testing.T) {
 			t.Errorf("task volumes = %v, want one per mount", vols)
 		}
 		for _, v := range vols {
-			if vm := v.(map[string]any); len(vm) != 1 {
+			vm := v.(map[string]any)
+			if len(vm) != 1 {
 				t.Errorf("volume %v has a host path or driver; want a plain Fargate ephemeral volume", vm)
+			}
+			name, _ := vm["name"].(string)
+			if !slices.Contains(slices.Collect(maps.Values(paths)), name) {
+				t.Errorf("volume %q is mounted nowhere", name)
+			}
+		}
+		for _, m := range c.MountPoints {
+			if m.ReadOnly {
+				t.Errorf("mount %s is read-only; the scratch paths must be writable", m.ContainerPath)
 			}
 		}
 		if raw, _ := td.Input("containerDefinitions").(string); strings.Contains(raw, `"privileged":true`) {
@@ -201,6 +213,31 @@ func TestUnprivilegedPortsFollowTheContainerPort(t *testing.T) {
 		t.Run(fmt.Sprintf("port %d", tc.port), func(t *testing.T) {
 			if got := unprivilegedPorts(tc.port); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("unprivilegedPorts(%d) = %v, want %v", tc.port, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCustomContainerPortFlowsEverywhere(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) { a.ContainerPort = 3000 }, nil)
+	c := containerDefs(t, r.res, "app")
+	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+	svc := r.res.Find("aws:ecs/service:Service", "app")
+	lbs, _ := svc.Input("loadBalancers").([]any)
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"PORT tells Rails where to listen", envMap(c)["PORT"], "3000"},
+		{"the container maps the port", c.PortMappings, []PortMapping{{3000, 3000, "tcp"}}},
+		{"the target group sends traffic there", tg.Input("port"), 3000.0},
+		{"the service registers that port", len(lbs) == 1 && lbs[0].(map[string]any)["containerPort"] == 3000.0, true},
+		{"no sysctl is needed above 1023", len(c.SystemControls), 0},
+	}
+	for _, tc := range checks {
+		t.Run(tc.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tc.got, tc.want) {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
 			}
 		})
 	}
