@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,5 +192,83 @@ func BenchmarkPlan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A rule that finds nothing to look at passes vacuously; on the committed stacks every rule must
+// examine at least one resource, so "0 violations" means the property really holds.
+func TestEveryRuleExaminesTheCommittedStacks(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		g, err := plan.Run(".", stack, "", offlineProgram)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		for _, r := range plan.Rules {
+			t.Run(stack+" gives rule "+r.ID+" something to check", func(t *testing.T) {
+				if len(g.OfType(r.Types...)) == 0 {
+					t.Errorf("no resource of %v in the %s plan", r.Types, stack)
+				}
+			})
+		}
+	}
+}
+
+// prod with OIDC login: the client secret (an undecryptable secure: value) never shows in JSON,
+// and the listener's client secret input reads [secret].
+func TestPlanJSONHidesTheOIDCClientSecret(t *testing.T) {
+	prod, err := os.ReadFile("Pulumi.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(prod) + `  rails-infra:oidcIssuer: https://accounts.google.com
+  rails-infra:oidcAuthorizationEndpoint: https://accounts.google.com/o/oauth2/v2/auth
+  rails-infra:oidcTokenEndpoint: https://oauth2.googleapis.com/token
+  rails-infra:oidcUserInfoEndpoint: https://openidconnect.googleapis.com/v1/userinfo
+  rails-infra:oidcClientId: 1234-abcd.apps.googleusercontent.com
+  rails-infra:oidcClientSecret:
+    secure: AAABAMZ4dW1teS1jaXBoZXJ0ZXh0LW5vdC1kZWNyeXB0YWJsZQ==
+`
+	file := filepath.Join(t.TempDir(), "prod-oidc.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", "json", "--check")
+	if code != plan.ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	for _, leak := range []string{mockengine.SecretPlaceholder, "AAABAMZ4dW1teS1jaXBoZXJ0ZXh0"} {
+		if strings.Contains(stdout, leak) {
+			t.Errorf("the JSON plan contains %q", leak)
+		}
+	}
+	var doc planDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	found := false
+	for _, r := range doc.Resources {
+		if r.Type != "aws:lb/listener:Listener" {
+			continue
+		}
+		acts, _ := r.Inputs["defaultActions"].([]any)
+		for _, a := range acts {
+			m, _ := a.(map[string]any)
+			if o, ok := m["authenticateOidc"].(map[string]any); ok {
+				found = true
+				if o["clientSecret"] != "[secret]" {
+					t.Errorf("%s authenticateOidc.clientSecret = %v, want [secret]", r.Name, o["clientSecret"])
+				}
+				if o["clientId"] != "1234-abcd.apps.googleusercontent.com" {
+					t.Errorf("%s authenticateOidc.clientId = %v; plain fields should stay readable", r.Name, o["clientId"])
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no listener with an authenticate-oidc action in the plan")
+	}
+	if !slices.Contains(doc.Placeholders, "rails-infra:oidcClientSecret") {
+		t.Errorf("placeholders = %v, want rails-infra:oidcClientSecret listed as set but hidden", doc.Placeholders)
 	}
 }

@@ -39,6 +39,8 @@ const (
 	tBucket         = "aws:s3/bucketV2:BucketV2"
 	tBucketLegacy   = "aws:s3/bucket:Bucket"
 	tPublicAccess   = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tBucketPolicy   = "aws:s3/bucketPolicy:BucketPolicy"
+	tParameterGroup = "aws:rds/parameterGroup:ParameterGroup"
 	tSSMParameter   = "aws:ssm/parameter:Parameter"
 	tSecret         = "aws:secretsmanager/secret:Secret"
 	tRole           = "aws:iam/role:Role"
