@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rails-infra/rails-infra/infra"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 	"github.com/rails-infra/rails-infra/internal/plan"
 )
@@ -270,5 +271,32 @@ func TestPlanJSONHidesTheOIDCClientSecret(t *testing.T) {
 	}
 	if !slices.Contains(doc.Placeholders, "rails-infra:oidcClientSecret") {
 		t.Errorf("placeholders = %v, want rails-infra:oidcClientSecret listed as set but hidden", doc.Placeholders)
+	}
+}
+
+// The committed stacks deploy no image yet (0 tasks); the estimates use the configured count.
+func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		t.Run(stack+" prices and times desiredCount tasks", func(t *testing.T) {
+			sc := loadStack(t, stack)
+			cfg, err := infra.Parse(infra.MapSource{Values: sc.Values, SecretKeys: sc.SecretKeys}, sc.Project, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := plan.Run(".", stack, "", offlineProgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ro := plan.EstimateRollout(g)
+			if len(ro) != 1 || ro[0].Settings.DesiredCount != cfg.Service.DesiredCount {
+				t.Errorf("rollout = %+v, want desiredCount %d", ro, cfg.Service.DesiredCount)
+			}
+			for _, it := range plan.EstimateCost(g).Items {
+				if it.Item == "Fargate tasks" && (it.MonthlyUSD == nil || *it.MonthlyUSD <= 0) {
+					t.Errorf("Fargate tasks = %+v, want a price for %d tasks", it, cfg.Service.DesiredCount)
+				}
+			}
+		})
 	}
 }

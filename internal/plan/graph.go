@@ -94,6 +94,10 @@ type Graph struct {
 	Placeholders []string
 	// Waivers are policyWaivers from the stack config: rule id -> reason.
 	Waivers map[string]string
+	// DeployedDesiredCount is the configured desiredCount when the service runs 0 tasks only
+	// because no image is deployed yet; estimates price and time the service at this count.
+	// 0 when the recorded desiredCount is the running count.
+	DeployedDesiredCount int
 
 	byURN map[string]*Resource
 }

@@ -208,6 +208,9 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 	g.Region = cfg.Region
 	g.Placeholders = sc.Placeholders
 	g.Waivers = cfg.Policy.Waivers
+	if !cfg.Service.HasImage() {
+		g.DeployedDesiredCount = cfg.Service.DesiredCount
+	}
 	return g, nil
 }
 

@@ -40,6 +40,9 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 	},
 	tECSService: func(g *Graph, r *Resource) string {
 		parts := []string{fmt.Sprintf("%d task(s)", desiredCount(r))}
+		if n, deferred := plannedCount(g, r); deferred {
+			parts[0] = fmt.Sprintf("0 task(s) until the first image, then %d", n)
+		}
 		if vcpu, gb, arch, ok := taskSize(g, r); ok {
 			parts[0] += fmt.Sprintf(" × %g vCPU / %g GB %s", vcpu, gb, arch)
 		}
