@@ -300,3 +300,45 @@ func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
 		})
 	}
 }
+
+// A stack that names its zone by id only: the offline plan must not invent a zone the domain is
+// outside of.
+func TestPlanWithAHostedZoneID(t *testing.T) {
+	prod, err := os.ReadFile("Pulumi.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(prod), "rails-infra:hostedZoneName: example.co.jp", "rails-infra:hostedZoneId: Z0123456789EXAMPLEJP", 1)
+	if cfg == string(prod) {
+		t.Fatal("Pulumi.prod.yaml has no hostedZoneName line to replace")
+	}
+	cfg += "  rails-infra:subjectAlternativeNames:\n    - www.example.co.jp\n    - \"*.app.example.co.jp\"\n"
+	file := filepath.Join(t.TempDir(), "prod-zone-id.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", "json", "--check")
+	if code != plan.ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	var doc planDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	cnames := 0
+	for _, r := range doc.Resources {
+		if r.Type != "aws:route53/record:Record" {
+			continue
+		}
+		if r.Inputs["zoneId"] != "Z0123456789EXAMPLEJP" {
+			t.Errorf("%s zoneId = %v, want the configured Z0123456789EXAMPLEJP", r.Name, r.Inputs["zoneId"])
+		}
+		if r.Inputs["type"] == "CNAME" {
+			cnames++
+		}
+	}
+	// app and *.app share one ACM record; www has its own.
+	if cnames != 2 {
+		t.Errorf("validation records = %d, want 2", cnames)
+	}
+}
