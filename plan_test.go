@@ -217,7 +217,7 @@ func TestEveryRuleExaminesTheCommittedStacks(t *testing.T) {
 
 // prod with OIDC login: the client secret (an undecryptable secure: value) never shows in JSON,
 // and the listener's client secret input reads [secret].
-func TestPlanJSONHidesTheOIDCClientSecret(t *testing.T) {
+func TestPlanHidesTheOIDCClientSecret(t *testing.T) {
 	prod, err := os.ReadFile("Pulumi.prod.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -234,14 +234,33 @@ func TestPlanJSONHidesTheOIDCClientSecret(t *testing.T) {
 	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, format := range plan.Formats {
+		t.Run("the "+format+" plan does not print the client secret", func(t *testing.T) {
+			code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", format, "--check")
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+			}
+			for _, leak := range []string{mockengine.SecretPlaceholder, "AAABAMZ4dW1teS1jaXBoZXJ0ZXh0"} {
+				if strings.Contains(stdout+stderr, leak) {
+					t.Errorf("the %s plan contains %q", format, leak)
+				}
+			}
+			if format != "text" {
+				return
+			}
+			for _, want := range []string{
+				"HTTPS:443 ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 → authenticate-oidc (accounts.google.com, unauthenticated: authenticate) → forward",
+				"ListenerRule domain-health-no-auth: priority 1 path /up → forward",
+			} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("the text plan lacks %q:\n%s", want, stdout)
+				}
+			}
+		})
+	}
 	code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", "json", "--check")
 	if code != plan.ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
-	}
-	for _, leak := range []string{mockengine.SecretPlaceholder, "AAABAMZ4dW1teS1jaXBoZXJ0ZXh0"} {
-		if strings.Contains(stdout, leak) {
-			t.Errorf("the JSON plan contains %q", leak)
-		}
 	}
 	var doc planDoc
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {

@@ -36,6 +36,7 @@ const (
 	tTargetGroup    = "aws:lb/targetGroup:TargetGroup"
 	tLoadBalancer   = "aws:lb/loadBalancer:LoadBalancer"
 	tListener       = "aws:lb/listener:Listener"
+	tListenerRule   = "aws:lb/listenerRule:ListenerRule"
 	tBucket         = "aws:s3/bucketV2:BucketV2"
 	tBucketLegacy   = "aws:s3/bucket:Bucket"
 	tPublicAccess   = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
