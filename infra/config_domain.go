@@ -226,6 +226,15 @@ func (r *reader) domainCrossChecks(c *Config) {
 			"prod must serve HTTPS on its own domain (a certificate, the 443 listener and login all hang on it); only dev may run on plain HTTP at the ALB's DNS name.",
 			setFix("domainName", "app.example.com")+" && "+setFix("hostedZoneName", "example.com"))
 	}
+	// With a domain, the health check path also becomes a listener path pattern (NewDomain checks
+	// it there): reject here what the service's own check lets through, so the problem names the
+	// key and nothing is registered. The service's check reports the other malformed paths.
+	if hp := c.Service.HealthCheckPath; d.Enabled() && strings.HasPrefix(hp, "/") && !strings.ContainsAny(hp, " ?#") {
+		if reason := checkHealthPath(hp); reason != "" {
+			r.fail("healthCheckPath", hp, "with domainName set it is also the HTTPS listener's no-login path pattern, so it "+reason,
+				setFix("healthCheckPath", DefaultHealthCheckPath))
+		}
+	}
 	if d.OIDC != nil && !d.Enabled() {
 		r.fail("oidcIssuer", d.OIDC.Issuer,
 			"OIDC login runs on the HTTPS listener, which needs domainName (the IdP redirects back to https://<domainName>/oauth2/idpresponse).",
