@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -359,5 +360,44 @@ func TestPlanWithAHostedZoneID(t *testing.T) {
 	// app and *.app share one ACM record; www has its own.
 	if cnames != 2 {
 		t.Errorf("validation records = %d, want 2", cnames)
+	}
+}
+
+// The generated Rails secret key base (128 hex characters, made in Go, not a config placeholder)
+// must not reach any output; the SSM parameter that holds it shows [secret].
+func TestPlanNeverPrintsTheGeneratedSecretKeyBase(t *testing.T) {
+	hex128 := regexp.MustCompile(`[0-9a-f]{128}`)
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		for _, format := range plan.Formats {
+			t.Run(stack+" "+format+" holds no secret key base", func(t *testing.T) {
+				code, stdout, stderr := runPlan(t, "plan", stack, "--format", format, "--check")
+				if code != plan.ExitOK {
+					t.Fatalf("exit %d; stderr %s", code, stderr)
+				}
+				if m := hex128.FindString(stdout + stderr); m != "" {
+					t.Errorf("output contains a 128-hex secret: %s…", m[:16])
+				}
+				if format != "json" {
+					return
+				}
+				var doc planDoc
+				if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, r := range doc.Resources {
+					if r.Type == "aws:ssm/parameter:Parameter" {
+						n++
+						if r.Inputs["value"] != "[secret]" {
+							t.Errorf("%s value = %v, want [secret]", r.Name, r.Inputs["value"])
+						}
+					}
+				}
+				if n == 0 {
+					t.Errorf("no SSM parameter in the %s plan", stack)
+				}
+			})
+		}
 	}
 }
