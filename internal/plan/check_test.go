@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -298,4 +300,23 @@ func TestWaiverConfigIsValidated(t *testing.T) {
 			t.Errorf("err = %v, waivers = %v; want the waiver kept", err, cfg)
 		}
 	})
+}
+
+func TestDocsListEveryRule(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/plan.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(doc), "| `"+r.ID+"` |") {
+			t.Errorf("docs/plan.md has no table row for rule %s", r.ID)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("runs %d security rules", len(Rules)); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not say %q", want)
+	}
 }
