@@ -320,3 +320,20 @@ func TestDocsListEveryRule(t *testing.T) {
 		t.Errorf("README.md does not say %q", want)
 	}
 }
+
+// Every policy the Domain component accepts must pass https-tls13, or a valid config would fail --check.
+func TestEveryAllowedSSLPolicyPassesTheTLSRule(t *testing.T) {
+	for _, p := range infra.SSLPolicies {
+		t.Run(string(p)+" passes https-tls13", func(t *testing.T) {
+			g := compliantStack("prod")
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["sslPolicy"] = string(p)
+				}
+			}
+			if v := Check(g); len(v) != 0 {
+				t.Errorf("violations: %v", v)
+			}
+		})
+	}
+}
