@@ -20,6 +20,7 @@ var PolicyRuleIDs = []string{
 	"https-tls13",
 	"iam-no-wildcard-action",
 	"log-retention",
+	"oidc-secret-hidden",
 	"rds-encrypted",
 	"rds-managed-password",
 	"rds-private",

@@ -185,6 +185,24 @@ var Rules = []Rule{
 		Check:   checkHTTPRedirect,
 	},
 	{
+		ID: "oidc-secret-hidden", Types: []string{tListener, tListenerRule},
+		Summary: "an authenticate-oidc client secret is a Pulumi secret (encrypted in state, never shown)",
+		Fix:     "pass clientSecret as a secret: pulumi config set --secret oidcClientSecret <value>, and pulumi.ToSecret in code",
+		Check: func(_ *Graph, r *Resource) []string {
+			key := "defaultActions"
+			if r.Type == tListenerRule {
+				key = "actions"
+			}
+			for i := range r.list(key) {
+				if r.in(key, strconv.Itoa(i), "authenticateOidc", "clientSecret") != nil && !r.isSecret(key) &&
+					r.shown(key, strconv.Itoa(i), "authenticateOidc", "clientSecret") != secretMarker {
+					return []string{"the authenticate-oidc clientSecret is a plain value"}
+				}
+			}
+			return nil
+		},
+	},
+	{
 		ID: "s3-tls-only", Types: []string{tBucket, tBucketLegacy},
 		Summary: "every bucket's policy denies requests that do not use TLS",
 		Fix:     "add an aws.s3.BucketPolicy with a Deny of s3:* for every principal on the bucket and bucket/* when aws:SecureTransport is false",

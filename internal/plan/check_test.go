@@ -135,6 +135,17 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 				l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
 			}
 		}},
+		{"oidc-secret-hidden", "prod", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["defaultActions"] = []any{
+						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
+							"issuer": "https://accounts.google.com", "clientId": "abc", "clientSecret": "plain-text-secret"}},
+						map[string]any{"type": "forward", "order": 2.0},
+					}
+				}
+			}
+		}},
 		{"s3-tls-only", "dev", func(g *Graph) {
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tBucketPolicy })
 		}},
@@ -223,6 +234,17 @@ func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
 			for _, l := range g.OfType(tListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+				}
+			}
+		}},
+		{"an authenticate-oidc client secret that is a secret", "prod", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["defaultActions"] = []any{
+						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
+							"issuer": "https://accounts.google.com", "clientId": "abc", "clientSecret": "[secret]"}},
+						map[string]any{"type": "forward", "order": 2.0},
+					}
 				}
 			}
 		}},
