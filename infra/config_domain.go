@@ -75,6 +75,11 @@ func (r *reader) domain(c *Config) {
 		}
 		seen[san] = true
 	}
+	if n := len(d.SubjectAlternativeNames) + 1; n > MaxCertificateNames {
+		r.fail("subjectAlternativeNames", strconv.Itoa(len(d.SubjectAlternativeNames))+" names",
+			fmt.Sprintf("with domainName that is %d names; ACM allows at most %d per certificate (default quota 10).", n, MaxCertificateNames),
+			"remove names from subjectAlternativeNames (a wildcard such as *.app.example.com covers many)")
+	}
 	if d.HostedZoneName != "" {
 		if reason := checkFQDN(d.HostedZoneName, MaxDNSNameLength, false); reason != "" {
 			r.fail("hostedZoneName", d.HostedZoneName, reason, setFix("hostedZoneName", fqdnExample(d.HostedZoneName)))

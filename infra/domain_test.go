@@ -530,6 +530,13 @@ func TestDomainFailsClearly(t *testing.T) {
 		{"a wildcard health path", exampleZone,
 			func(a *DomainArgs) { a.HealthCheckPath = "/up*" },
 			[]string{"HealthCheckPath", "literal path"}},
+		{"more names than ACM allows on a certificate", exampleZone,
+			func(a *DomainArgs) {
+				for i := range MaxCertificateNames {
+					a.SubjectAlternativeNames = append(a.SubjectAlternativeNames, fmt.Sprintf("n%d.%s", i, testZoneName))
+				}
+			},
+			[]string{"101 names with DomainName; ACM allows at most 100"}},
 		{"no load balancer", exampleZone,
 			func(a *DomainArgs) { a.LoadBalancerArn, a.TargetGroupArn = nil, nil },
 			[]string{"LoadBalancerArn is required", "TargetGroupArn is required"}},
