@@ -643,3 +643,40 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 		})
 	}
 }
+
+// A missing or wrong hosted zone stops the program before it registers anything, so even
+// `pulumi up --skip-preview` leaves no half-built stack behind.
+func TestMissingHostedZoneStopsBeforeAnyResource(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		zones map[string]string
+		edit  map[string]string
+		want  string
+	}{
+		{"a zone that does not exist", map[string]string{}, nil, "hosted zone example.co.jp was not found"},
+		{"a zone id whose zone does not hold the domain", map[string]string{"example.com": "Z0123456789EXAMPLECOM"},
+			map[string]string{"rails-infra:hostedZoneName": "", "rails-infra:hostedZoneId": "Z0123456789EXAMPLECOM"}, "is not inside hosted zone id Z0123456789EXAMPLECOM"},
+	} {
+		t.Run("stops on "+tc.name, func(t *testing.T) {
+			opts := loadStack(t, "prod").Options("prod")
+			opts.Config = maps.Clone(opts.Config)
+			for k, v := range tc.edit {
+				if v == "" {
+					delete(opts.Config, k)
+				} else {
+					opts.Config[k] = v
+				}
+			}
+			opts.Setup = func(r *mockengine.Recorder) { maps.Copy(r.HostedZones, tc.zones) }
+			res, err := runDeploy(opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			for _, r := range res.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was registered before the zone lookup failed", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}

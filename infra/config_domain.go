@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // DomainConfig holds the domain/TLS keys. Without domainName the app is served over plain HTTP
@@ -36,6 +38,13 @@ func (d *DomainConfig) Args() *DomainArgs {
 		SSLPolicy:               d.SSLPolicy,
 		OIDC:                    d.OIDC,
 	}
+}
+
+// LookupHostedZone finds the domain's existing public zone and checks that every certificate
+// name lies in it. deploy calls it before registering any resource, so a missing or wrong zone
+// stops even `pulumi up --skip-preview` with nothing created (NewDomain looks it up again).
+func (d *DomainConfig) LookupHostedZone(ctx *pulumi.Context) (string, error) {
+	return lookupZone(ctx, d.Args())
 }
 
 // oidcRequiredKeys must all be set once any oidc* key is; examples feed the Fix command.
