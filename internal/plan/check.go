@@ -490,7 +490,8 @@ func checkHTTPRedirect(g *Graph, r *Resource) []string {
 			continue
 		}
 		rd, _ := m["redirect"].(map[string]any)
-		if rd["protocol"] == "HTTPS" && rd["statusCode"] == "HTTP_301" && (rd["port"] == nil || rd["port"] == "443" || rd["port"] == "#{port}") {
+		// The port must be explicit: AWS's default "#{port}" keeps 80, i.e. https://host:80.
+		if rd["protocol"] == "HTTPS" && rd["statusCode"] == "HTTP_301" && fmt.Sprint(rd["port"]) == "443" {
 			return nil
 		}
 	}

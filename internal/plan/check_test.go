@@ -127,6 +127,15 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 			}
 		}},
 		{"http-redirects-https", "prod", func(g *Graph) {
+			// No port: AWS keeps #{port}, so the redirect goes to https://host:80.
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTP" {
+					l.Inputs["defaultActions"] = []any{map[string]any{"type": "redirect",
+						"redirect": map[string]any{"protocol": "HTTPS", "statusCode": "HTTP_301"}}}
+				}
+			}
+		}},
+		{"http-redirects-https", "prod", func(g *Graph) {
 			// prod without any HTTPS listener, serving the app on HTTP.
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
 				return r.Type == tListener && r.Inputs["protocol"] == "HTTPS"
