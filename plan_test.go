@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -399,5 +400,31 @@ func TestPlanNeverPrintsTheGeneratedSecretKeyBase(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Config variants the rules must also accept: each builds what --check requires.
+func TestPlanCheckPassesOnConfigVariants(t *testing.T) {
+	for _, tc := range []struct{ name, stack, extra string }{
+		{"prod on MySQL (require_secure_transport)", "prod", "  rails-infra:dbEngine: mysql\n"},
+		{"dev with a domain (HTTP must then redirect)", "dev", "  rails-infra:domainName: dev.example.co.jp\n  rails-infra:hostedZoneName: example.co.jp\n"},
+	} {
+		t.Run(tc.name+" passes --check", func(t *testing.T) {
+			base, err := os.ReadFile("Pulumi." + tc.stack + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "variant.yaml")
+			if err := os.WriteFile(file, append(base, tc.extra...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runPlan(t, "plan", tc.stack, "--config-file", file, "--check")
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s\n%s", code, stderr, stdout)
+			}
+			if !strings.Contains(stdout, fmt.Sprintf("%d rule(s), 0 violation(s)", len(plan.Rules))) {
+				t.Errorf("text lacks the clean policy summary:\n%s", stdout)
+			}
+		})
 	}
 }
