@@ -257,6 +257,8 @@ var badConfig = []struct {
 	{"an OIDC client secret in plain text", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcClientSecret": "plain"}, "rails-infra:oidcClientSecret", "must be a secret"},
 	{"OIDC without a domain", "", map[string]string{"rails-infra:oidcIssuer": "https://accounts.google.com"}, "rails-infra:oidcIssuer", "needs domainName"},
 	{"an OIDC scope without openid", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcScope": "email"}, "rails-infra:oidcScope", `must include "openid"`},
+	{"a health path with a wildcard on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/health*"}, "rails-infra:healthCheckPath", "no-login path pattern"},
+	{"a health path longer than a listener path pattern on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/" + strings.Repeat("a", 200)}, "rails-infra:healthCheckPath", "at most 128 characters"},
 	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
 	// --- policy ---
 	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-drop-invalid-headers"},
@@ -734,6 +736,43 @@ func TestStackFilesSetRegionAndDefaultTags(t *testing.T) {
 			for k, v := range want {
 				if tags.Tags[k] != v {
 					t.Errorf("aws:defaultTags.tags.%s = %q, want %q", k, tags.Tags[k], v)
+				}
+			}
+		})
+	}
+}
+
+// A missing or wrong hosted zone stops the program before it registers anything, so even
+// `pulumi up --skip-preview` leaves no half-built stack behind.
+func TestMissingHostedZoneStopsBeforeAnyResource(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		zones map[string]string
+		edit  map[string]string
+		want  string
+	}{
+		{"a zone that does not exist", map[string]string{}, nil, "hosted zone example.co.jp was not found"},
+		{"a zone id whose zone does not hold the domain", map[string]string{"example.com": "Z0123456789EXAMPLECOM"},
+			map[string]string{"rails-infra:hostedZoneName": "", "rails-infra:hostedZoneId": "Z0123456789EXAMPLECOM"}, "is not inside hosted zone id Z0123456789EXAMPLECOM"},
+	} {
+		t.Run("stops on "+tc.name, func(t *testing.T) {
+			opts := loadStack(t, "prod").Options("prod")
+			opts.Config = maps.Clone(opts.Config)
+			for k, v := range tc.edit {
+				if v == "" {
+					delete(opts.Config, k)
+				} else {
+					opts.Config[k] = v
+				}
+			}
+			opts.Setup = func(r *mockengine.Recorder) { maps.Copy(r.HostedZones, tc.zones) }
+			res, err := runDeploy(opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			for _, r := range res.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was registered before the zone lookup failed", r.Type, r.Name)
 				}
 			}
 		})

@@ -44,6 +44,12 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	if err != nil {
 		return err
 	}
+	// Before any resource: a missing hosted zone must not leave a half-built stack behind.
+	if cfg.Domain.Enabled() {
+		if _, err := cfg.Domain.LookupHostedZone(ctx); err != nil {
+			return err
+		}
+	}
 
 	network, err := infra.NewNetwork(ctx, "network", &infra.NetworkArgs{
 		Account:              account,

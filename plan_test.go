@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rails-infra/rails-infra/infra"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 	"github.com/rails-infra/rails-infra/internal/plan"
 )
@@ -189,6 +193,237 @@ func BenchmarkPlan(b *testing.B) {
 				if code := plan.Main([]string{"plan", stack, "--format", "json", "--check"}, io.Discard, io.Discard, ".", offlineProgram); code != 0 {
 					b.Fatalf("exit %d", code)
 				}
+			}
+		})
+	}
+}
+
+// A rule that finds nothing to look at passes vacuously; on the committed stacks every rule must
+// examine at least one resource, so "0 violations" means the property really holds.
+func TestEveryRuleExaminesTheCommittedStacks(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		g, err := plan.Run(".", stack, "", offlineProgram)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		for _, r := range plan.Rules {
+			t.Run(stack+" gives rule "+r.ID+" something to check", func(t *testing.T) {
+				if len(g.OfType(r.Types...)) == 0 {
+					t.Errorf("no resource of %v in the %s plan", r.Types, stack)
+				}
+			})
+		}
+	}
+}
+
+// prod with OIDC login: the client secret (an undecryptable secure: value) never shows in JSON,
+// and the listener's client secret input reads [secret].
+func TestPlanHidesTheOIDCClientSecret(t *testing.T) {
+	prod, err := os.ReadFile("Pulumi.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(prod) + `  rails-infra:oidcIssuer: https://accounts.google.com
+  rails-infra:oidcAuthorizationEndpoint: https://accounts.google.com/o/oauth2/v2/auth
+  rails-infra:oidcTokenEndpoint: https://oauth2.googleapis.com/token
+  rails-infra:oidcUserInfoEndpoint: https://openidconnect.googleapis.com/v1/userinfo
+  rails-infra:oidcClientId: 1234-abcd.apps.googleusercontent.com
+  rails-infra:oidcClientSecret:
+    secure: AAABAMZ4dW1teS1jaXBoZXJ0ZXh0LW5vdC1kZWNyeXB0YWJsZQ==
+`
+	file := filepath.Join(t.TempDir(), "prod-oidc.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range plan.Formats {
+		t.Run("the "+format+" plan does not print the client secret", func(t *testing.T) {
+			code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", format, "--check")
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+			}
+			for _, leak := range []string{mockengine.SecretPlaceholder, "AAABAMZ4dW1teS1jaXBoZXJ0ZXh0"} {
+				if strings.Contains(stdout+stderr, leak) {
+					t.Errorf("the %s plan contains %q", format, leak)
+				}
+			}
+			if format != "text" {
+				return
+			}
+			for _, want := range []string{
+				"HTTPS:443 ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 → authenticate-oidc (accounts.google.com, unauthenticated: authenticate) → forward",
+				"ListenerRule domain-health-no-auth: priority 1 path /up → forward",
+			} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("the text plan lacks %q:\n%s", want, stdout)
+				}
+			}
+		})
+	}
+	code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", "json", "--check")
+	if code != plan.ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	var doc planDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	found := false
+	for _, r := range doc.Resources {
+		if r.Type != "aws:lb/listener:Listener" {
+			continue
+		}
+		acts, _ := r.Inputs["defaultActions"].([]any)
+		for _, a := range acts {
+			m, _ := a.(map[string]any)
+			if o, ok := m["authenticateOidc"].(map[string]any); ok {
+				found = true
+				if o["clientSecret"] != "[secret]" {
+					t.Errorf("%s authenticateOidc.clientSecret = %v, want [secret]", r.Name, o["clientSecret"])
+				}
+				if o["clientId"] != "1234-abcd.apps.googleusercontent.com" {
+					t.Errorf("%s authenticateOidc.clientId = %v; plain fields should stay readable", r.Name, o["clientId"])
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no listener with an authenticate-oidc action in the plan")
+	}
+	if !slices.Contains(doc.Placeholders, "rails-infra:oidcClientSecret") {
+		t.Errorf("placeholders = %v, want rails-infra:oidcClientSecret listed as set but hidden", doc.Placeholders)
+	}
+}
+
+// The committed stacks deploy no image yet (0 tasks); the estimates use the configured count.
+func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		t.Run(stack+" prices and times desiredCount tasks", func(t *testing.T) {
+			sc := loadStack(t, stack)
+			cfg, err := infra.Parse(infra.MapSource{Values: sc.Values, SecretKeys: sc.SecretKeys}, sc.Project, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := plan.Run(".", stack, "", offlineProgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ro := plan.EstimateRollout(g)
+			if len(ro) != 1 || ro[0].Settings.DesiredCount != cfg.Service.DesiredCount {
+				t.Errorf("rollout = %+v, want desiredCount %d", ro, cfg.Service.DesiredCount)
+			}
+			for _, it := range plan.EstimateCost(g).Items {
+				if it.Item == "Fargate tasks" && (it.MonthlyUSD == nil || *it.MonthlyUSD <= 0) {
+					t.Errorf("Fargate tasks = %+v, want a price for %d tasks", it, cfg.Service.DesiredCount)
+				}
+			}
+		})
+	}
+}
+
+// A stack that names its zone by id only: the offline plan must not invent a zone the domain is
+// outside of.
+func TestPlanWithAHostedZoneID(t *testing.T) {
+	prod, err := os.ReadFile("Pulumi.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(prod), "rails-infra:hostedZoneName: example.co.jp", "rails-infra:hostedZoneId: Z0123456789EXAMPLEJP", 1)
+	if cfg == string(prod) {
+		t.Fatal("Pulumi.prod.yaml has no hostedZoneName line to replace")
+	}
+	cfg += "  rails-infra:subjectAlternativeNames:\n    - www.example.co.jp\n    - \"*.app.example.co.jp\"\n"
+	file := filepath.Join(t.TempDir(), "prod-zone-id.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runPlan(t, "plan", "prod", "--config-file", file, "--format", "json", "--check")
+	if code != plan.ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	var doc planDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	cnames := 0
+	for _, r := range doc.Resources {
+		if r.Type != "aws:route53/record:Record" {
+			continue
+		}
+		if r.Inputs["zoneId"] != "Z0123456789EXAMPLEJP" {
+			t.Errorf("%s zoneId = %v, want the configured Z0123456789EXAMPLEJP", r.Name, r.Inputs["zoneId"])
+		}
+		if r.Inputs["type"] == "CNAME" {
+			cnames++
+		}
+	}
+	// app and *.app share one ACM record; www has its own.
+	if cnames != 2 {
+		t.Errorf("validation records = %d, want 2", cnames)
+	}
+}
+
+// The generated Rails secret key base (128 hex characters, made in Go, not a config placeholder)
+// must not reach any output; the SSM parameter that holds it shows [secret].
+func TestPlanNeverPrintsTheGeneratedSecretKeyBase(t *testing.T) {
+	hex128 := regexp.MustCompile(`[0-9a-f]{128}`)
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		for _, format := range plan.Formats {
+			t.Run(stack+" "+format+" holds no secret key base", func(t *testing.T) {
+				code, stdout, stderr := runPlan(t, "plan", stack, "--format", format, "--check")
+				if code != plan.ExitOK {
+					t.Fatalf("exit %d; stderr %s", code, stderr)
+				}
+				if m := hex128.FindString(stdout + stderr); m != "" {
+					t.Errorf("output contains a 128-hex secret: %s…", m[:16])
+				}
+				if format != "json" {
+					return
+				}
+				var doc planDoc
+				if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, r := range doc.Resources {
+					if r.Type == "aws:ssm/parameter:Parameter" {
+						n++
+						if r.Inputs["value"] != "[secret]" {
+							t.Errorf("%s value = %v, want [secret]", r.Name, r.Inputs["value"])
+						}
+					}
+				}
+				if n == 0 {
+					t.Errorf("no SSM parameter in the %s plan", stack)
+				}
+			})
+		}
+	}
+}
+
+// Config variants the rules must also accept: each builds what --check requires.
+func TestPlanCheckPassesOnConfigVariants(t *testing.T) {
+	for _, tc := range []struct{ name, stack, extra string }{
+		{"prod on MySQL (require_secure_transport)", "prod", "  rails-infra:dbEngine: mysql\n"},
+		{"dev with a domain (HTTP must then redirect)", "dev", "  rails-infra:domainName: dev.example.co.jp\n  rails-infra:hostedZoneName: example.co.jp\n"},
+	} {
+		t.Run(tc.name+" passes --check", func(t *testing.T) {
+			base, err := os.ReadFile("Pulumi." + tc.stack + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "variant.yaml")
+			if err := os.WriteFile(file, append(base, tc.extra...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runPlan(t, "plan", tc.stack, "--config-file", file, "--check")
+			if code != plan.ExitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s\n%s", code, stderr, stdout)
+			}
+			if !strings.Contains(stdout, fmt.Sprintf("%d rule(s), 0 violation(s)", len(plan.Rules))) {
+				t.Errorf("text lacks the clean policy summary:\n%s", stdout)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // DomainConfig holds the domain/TLS keys. Without domainName the app is served over plain HTTP
@@ -36,6 +38,13 @@ func (d *DomainConfig) Args() *DomainArgs {
 		SSLPolicy:               d.SSLPolicy,
 		OIDC:                    d.OIDC,
 	}
+}
+
+// LookupHostedZone finds the domain's existing public zone and checks that every certificate
+// name lies in it. deploy calls it before registering any resource, so a missing or wrong zone
+// stops even `pulumi up --skip-preview` with nothing created (NewDomain looks it up again).
+func (d *DomainConfig) LookupHostedZone(ctx *pulumi.Context) (string, error) {
+	return lookupZone(ctx, d.Args())
 }
 
 // oidcRequiredKeys must all be set once any oidc* key is; examples feed the Fix command.
@@ -74,6 +83,11 @@ func (r *reader) domain(c *Config) {
 				"remove the duplicate from subjectAlternativeNames in the stack file")
 		}
 		seen[san] = true
+	}
+	if n := len(d.SubjectAlternativeNames) + 1; n > MaxCertificateNames {
+		r.fail("subjectAlternativeNames", strconv.Itoa(len(d.SubjectAlternativeNames))+" names",
+			fmt.Sprintf("with domainName that is %d names; ACM allows at most %d per certificate (default quota 10).", n, MaxCertificateNames),
+			"remove names from subjectAlternativeNames (a wildcard such as *.app.example.com covers many)")
 	}
 	if d.HostedZoneName != "" {
 		if reason := checkFQDN(d.HostedZoneName, MaxDNSNameLength, false); reason != "" {
@@ -225,6 +239,15 @@ func (r *reader) domainCrossChecks(c *Config) {
 		r.fail("domainName", "",
 			"prod must serve HTTPS on its own domain (a certificate, the 443 listener and login all hang on it); only dev may run on plain HTTP at the ALB's DNS name.",
 			setFix("domainName", "app.example.com")+" && "+setFix("hostedZoneName", "example.com"))
+	}
+	// With a domain, the health check path also becomes a listener path pattern (NewDomain checks
+	// it there): reject here what the service's own check lets through, so the problem names the
+	// key and nothing is registered. The service's check reports the other malformed paths.
+	if hp := c.Service.HealthCheckPath; d.Enabled() && strings.HasPrefix(hp, "/") && !strings.ContainsAny(hp, " ?#") {
+		if reason := checkHealthPath(hp); reason != "" {
+			r.fail("healthCheckPath", hp, "with domainName set it is also the HTTPS listener's no-login path pattern, so it "+reason,
+				setFix("healthCheckPath", DefaultHealthCheckPath))
+		}
 	}
 	if d.OIDC != nil && !d.Enabled() {
 		r.fail("oidcIssuer", d.OIDC.Issuer,

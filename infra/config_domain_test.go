@@ -170,6 +170,8 @@ func TestDomainConfigProblems(t *testing.T) {
 		{"an alternative name repeating the domain", "dev", with(domain, map[string]string{"subjectAlternativeNames": `["app.example.co.jp"]`}), nil, "subjectAlternativeNames", "twice"},
 		{"a wildcard in the middle", "dev", with(domain, map[string]string{"subjectAlternativeNames": `["a.*.example.co.jp"]`}), nil, "subjectAlternativeNames", "whole first label"},
 		{"alternative names as a string", "dev", with(domain, map[string]string{"subjectAlternativeNames": "www.example.co.jp"}), nil, "subjectAlternativeNames", "list of strings"},
+		{"more names than ACM allows on a certificate", "dev", with(domain, map[string]string{"subjectAlternativeNames": manySANs(MaxCertificateNames)}), nil, "subjectAlternativeNames", "at most 100 per certificate"},
+		{"a health path with a wildcard when a domain is set", "dev", with(domain, map[string]string{"healthCheckPath": "/up*"}), nil, "healthCheckPath", "no-login path pattern"},
 		{"a domain without a zone", "dev", map[string]string{"domainName": "app.example.co.jp"}, nil, "hostedZoneName", "exactly one of hostedZoneName or hostedZoneId"},
 		{"both zone name and zone id", "dev", with(domain, map[string]string{"hostedZoneId": "Z0123456789EXAMPLEJP"}), nil, "hostedZoneId", "not both"},
 		{"a zone id with its /hostedzone/ prefix", "dev", map[string]string{"domainName": "app.example.co.jp", "hostedZoneId": "/hostedzone/Z0123"}, nil, "hostedZoneId", "drop the /hostedzone/ prefix (Z0123)"},
@@ -270,4 +272,13 @@ func TestDomainDefaultsMatchPulumiYaml(t *testing.T) {
 	if decl := proj.Config["oidcClientSecret"]; !decl.Secret {
 		t.Errorf("Pulumi.yaml oidcClientSecret is not declared secret: true")
 	}
+}
+
+// manySANs is a subjectAlternativeNames value with n distinct names in example.co.jp.
+func manySANs(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%q", fmt.Sprintf("n%d.example.co.jp", i))
+	}
+	return "[" + strings.Join(names, ",") + "]"
 }

@@ -31,6 +31,9 @@ const (
 	MaxCommonNameLength = 64
 	// MaxDNSNameLength is the longest DNS name (and ACM subject alternative name).
 	MaxDNSNameLength = 253
+	// MaxCertificateNames is ACM's hard ceiling on names per certificate (domain name + SANs).
+	// The default quota is 10; more needs a Service Quotas increase first.
+	MaxCertificateNames = 100
 
 	// domainDefaultHealthCheckPath is Rails 7.1's health endpoint (rails/health#show).
 	domainDefaultHealthCheckPath = "/up"
@@ -196,6 +199,9 @@ func (a *DomainArgs) validate() error {
 			bad("DomainArgs.SubjectAlternativeNames %q: listed twice (or equal to DomainName)", san)
 		}
 		seen[san] = true
+	}
+	if n := len(a.SubjectAlternativeNames) + 1; n > MaxCertificateNames {
+		bad("DomainArgs.SubjectAlternativeNames: %d names with DomainName; ACM allows at most %d per certificate", n, MaxCertificateNames)
 	}
 	switch {
 	case (a.HostedZoneName == "") == (a.HostedZoneID == ""):

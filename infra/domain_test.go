@@ -530,6 +530,13 @@ func TestDomainFailsClearly(t *testing.T) {
 		{"a wildcard health path", exampleZone,
 			func(a *DomainArgs) { a.HealthCheckPath = "/up*" },
 			[]string{"HealthCheckPath", "literal path"}},
+		{"more names than ACM allows on a certificate", exampleZone,
+			func(a *DomainArgs) {
+				for i := range MaxCertificateNames {
+					a.SubjectAlternativeNames = append(a.SubjectAlternativeNames, fmt.Sprintf("n%d.%s", i, testZoneName))
+				}
+			},
+			[]string{"101 names with DomainName; ACM allows at most 100"}},
 		{"no load balancer", exampleZone,
 			func(a *DomainArgs) { a.LoadBalancerArn, a.TargetGroupArn = nil, nil },
 			[]string{"LoadBalancerArn is required", "TargetGroupArn is required"}},
@@ -562,10 +569,62 @@ func TestValidationBases(t *testing.T) {
 		{"a wildcard shares its base's record", []string{"a.example.com", "*.a.example.com"}, []string{"a.example.com"}},
 		{"a lone wildcard still gets one record", []string{"a.example.com", "*.b.example.com"}, []string{"a.example.com", "b.example.com"}},
 		{"distinct names keep their order", []string{"b.example.com", "a.example.com"}, []string{"b.example.com", "a.example.com"}},
+		{"a wildcard of the zone apex is validated at the apex, apart from the domain",
+			[]string{"app.example.com", "*.example.com"}, []string{"app.example.com", "example.com"}},
+		{"the apex and its wildcard as SANs share one record",
+			[]string{"app.example.com", "example.com", "*.example.com"}, []string{"app.example.com", "example.com"}},
+		{"a wildcard listed before its base still shares the record",
+			[]string{"app.example.com", "*.www.example.com", "www.example.com"}, []string{"app.example.com", "www.example.com"}},
+		{"names below one another each get a record (ACM validates each name)",
+			[]string{"example.com", "app.example.com", "www.app.example.com"}, []string{"example.com", "app.example.com", "www.app.example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := validationBases(tc.names); !slices.Equal(got, tc.want) {
 				t.Errorf("validationBases(%v) = %v, want %v", tc.names, got, tc.want)
+			}
+		})
+	}
+}
+
+// The number of validation records is fixed in Go before ACM answers; it must equal the distinct
+// records ACM returns, whatever the mix of apex, wildcards and nested names.
+func TestDomainValidationRecordsMatchACM(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sans []string
+	}{
+		{"no alternative names", nil},
+		{"a wildcard of the zone apex", []string{"*." + testZoneName}},
+		{"the apex and its wildcard", []string{testZoneName, "*." + testZoneName}},
+		{"names below one another", []string{"www.app." + testZoneName, "*.www.app." + testZoneName}},
+		{"the domain's own wildcard", []string{"*.app." + testZoneName}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRunDomain(t, func(a *DomainArgs) { a.SubjectAlternativeNames = tc.sans })
+			opts, _ := output(only(t, res, certType), "domainValidationOptions").([]any)
+			distinct := map[string]string{}
+			for _, o := range opts {
+				m := o.(map[string]any)
+				distinct[m["resourceRecordName"].(string)] = m["resourceRecordValue"].(string)
+			}
+			cnames := records(res, "CNAME")
+			if len(cnames) != len(distinct) {
+				t.Fatalf("validation records = %d, ACM returned %d distinct records", len(cnames), len(distinct))
+			}
+			seen := map[string]bool{}
+			for _, r := range cnames {
+				name := fmt.Sprint(r.Input("name"))
+				if v, ok := distinct[name]; !ok || !slices.Equal(strs(r.Input("records")), []string{v}) {
+					t.Errorf("%s = %s %v, not one of ACM's records", r.Name, name, r.Input("records"))
+				}
+				if seen[name] {
+					t.Errorf("%s duplicates record %s", r.Name, name)
+				}
+				seen[name] = true
+			}
+			fqdns := strs(only(t, res, validationType).Input("validationRecordFqdns"))
+			if len(fqdns) != len(distinct) {
+				t.Errorf("validationRecordFqdns = %v, want %d", fqdns, len(distinct))
 			}
 		})
 	}

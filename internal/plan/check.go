@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -164,15 +165,70 @@ var Rules = []Rule{
 	},
 	{
 		ID: "https-tls13", Types: []string{tListener},
-		Summary: "HTTPS listeners use a TLS 1.3 security policy",
-		Fix:     "set sslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06 (or another ELBSecurityPolicy-TLS13-* policy)",
+		Summary: "HTTPS listeners use a TLS 1.3 security policy that refuses TLS 1.0/1.1",
+		Fix:     "set sslPolicy: ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (or another ELBSecurityPolicy-TLS13-1-2-* / -1-3-* policy)",
 		Check: func(_ *Graph, r *Resource) []string {
 			if r.str("protocol") != "HTTPS" {
 				return nil
 			}
+			// TLS13-1-0-* and TLS13-1-1-* offer TLS 1.3 but still accept TLS 1.0/1.1; no policy
+			// at all means ELBSecurityPolicy-2016-08 for API-created listeners.
 			p := r.str("sslPolicy")
-			return when(!strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-"), fmt.Sprintf("sslPolicy is %q", p))
+			ok := strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-1-2-") || strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-1-3-")
+			return when(!ok, fmt.Sprintf("sslPolicy is %q", p))
 		},
+	},
+	{
+		ID: "http-redirects-https", Types: []string{tListener, tLoadBalancer},
+		Summary: "prod serves HTTPS, and wherever HTTPS is served, plain HTTP only answers a 301 to it",
+		Fix:     "in prod set domainName/hostedZoneName (the Domain component adds the 443 listener); give the HTTP listener a default action {type: redirect, redirect: {protocol: HTTPS, port: \"443\", statusCode: HTTP_301}}",
+		Check:   checkHTTPRedirect,
+	},
+	{
+		ID: "oidc-secret-hidden", Types: []string{tListener, tListenerRule},
+		Summary: "an authenticate-oidc client secret is a Pulumi secret (encrypted in state, never shown)",
+		Fix:     "pass clientSecret as a secret: pulumi config set --secret oidcClientSecret <value>, and pulumi.ToSecret in code",
+		Check: func(_ *Graph, r *Resource) []string {
+			key := "defaultActions"
+			if r.Type == tListenerRule {
+				key = "actions"
+			}
+			for i := range r.list(key) {
+				if r.in(key, strconv.Itoa(i), "authenticateOidc", "clientSecret") != nil && !r.isSecret(key) &&
+					r.shown(key, strconv.Itoa(i), "authenticateOidc", "clientSecret") != secretMarker {
+					return []string{"the authenticate-oidc clientSecret is a plain value"}
+				}
+			}
+			return nil
+		},
+	},
+	{
+		ID: "s3-tls-only", Types: []string{tBucket, tBucketLegacy},
+		Summary: "every bucket's policy denies requests that do not use TLS",
+		Fix:     "add an aws.s3.BucketPolicy with a Deny of s3:* for every principal on the bucket and bucket/* when aws:SecureTransport is false",
+		Check:   checkBucketTLSOnly,
+	},
+	{
+		ID: "ecr-scan-on-push", Types: []string{tRepository},
+		Summary: "ECR scans every pushed image for known vulnerabilities",
+		Fix:     "set imageScanningConfiguration.scanOnPush: true on the repository",
+		Check: func(_ *Graph, r *Resource) []string {
+			return when(!isTrue(r, "imageScanningConfiguration", "scanOnPush"), "imageScanningConfiguration.scanOnPush is not true")
+		},
+	},
+	{
+		ID: "ecs-exec-enabled", Types: []string{tECSService},
+		Summary: "operators reach tasks through ECS Exec (audited, IAM-controlled), never SSH or a public port",
+		Fix:     "set enableExecuteCommand: true on the service (the task role needs the ssmmessages:* channel actions)",
+		Check: func(_ *Graph, r *Resource) []string {
+			return when(!isTrue(r, "enableExecuteCommand"), "enableExecuteCommand is not true")
+		},
+	},
+	{
+		ID: "rds-tls", Types: []string{tRDSInstance},
+		Summary: "the database refuses connections without TLS",
+		Fix:     "give the instance a parameter group with rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = 1 (MySQL)",
+		Check:   checkRDSTLS,
 	},
 	{
 		ID: "default-sg-locked", Types: []string{tDefaultSG, tVpc},
@@ -410,4 +466,123 @@ func checkTaskEnv(_ *Graph, r *Resource) []string {
 		}
 	}
 	return out
+}
+
+// httpsListeners reports whether the graph serves HTTPS anywhere.
+func httpsListeners(g *Graph) bool {
+	return slices.ContainsFunc(g.OfType(tListener), func(l *Resource) bool { return l.str("protocol") == "HTTPS" })
+}
+
+func checkHTTPRedirect(g *Graph, r *Resource) []string {
+	if r.Type == tLoadBalancer {
+		if t := r.str("loadBalancerType"); t != "" && t != "application" {
+			return nil
+		}
+		return when(g.IsProd() && !httpsListeners(g), "prod has no HTTPS listener: users and the login would travel in plain HTTP")
+	}
+	if r.str("protocol") != "HTTP" || (!g.IsProd() && !httpsListeners(g)) {
+		return nil
+	}
+	acts := r.list("defaultActions")
+	for _, a := range acts {
+		m, _ := a.(map[string]any)
+		if m["type"] != "redirect" {
+			continue
+		}
+		rd, _ := m["redirect"].(map[string]any)
+		// The port must be explicit: AWS's default "#{port}" keeps 80, i.e. https://host:80.
+		if rd["protocol"] == "HTTPS" && rd["statusCode"] == "HTTP_301" && fmt.Sprint(rd["port"]) == "443" {
+			return nil
+		}
+	}
+	return []string{"the HTTP listener's default action is not a 301 redirect to HTTPS"}
+}
+
+func checkBucketTLSOnly(g *Graph, r *Resource) []string {
+	for _, bp := range g.OfType(tBucketPolicy) {
+		// Without a recorded link (a plain bucket name), any TLS-only policy counts.
+		if deps := bp.PropertyDeps["bucket"]; len(deps) > 0 && !slices.Contains(deps, r.URN) {
+			continue
+		}
+		if deniesInsecureTransport(bp.jsonDoc("policy")) {
+			return nil
+		}
+	}
+	return []string{"no bucket policy denies requests without TLS (aws:SecureTransport false)"}
+}
+
+// deniesInsecureTransport reports whether the policy has a Deny for every principal and all S3
+// actions when aws:SecureTransport is false.
+func deniesInsecureTransport(doc any) bool {
+	m, _ := doc.(map[string]any)
+	var stmts []any
+	switch s := m["Statement"].(type) {
+	case []any:
+		stmts = s
+	case map[string]any:
+		stmts = []any{s}
+	}
+	for _, st := range stmts {
+		sm, _ := st.(map[string]any)
+		if sm["Effect"] != "Deny" {
+			continue
+		}
+		everyone := sm["Principal"] == "*"
+		if p, ok := sm["Principal"].(map[string]any); ok {
+			everyone = p["AWS"] == "*" || slices.Contains(strs(asList(p["AWS"])), "*")
+		}
+		allS3 := slices.ContainsFunc(strs(asList(sm["Action"])), func(a string) bool { return a == "s3:*" || a == "*" })
+		cond, _ := sm["Condition"].(map[string]any)
+		b, _ := cond["Bool"].(map[string]any)
+		insecure := b["aws:SecureTransport"] == "false" || b["aws:SecureTransport"] == false
+		if everyone && allS3 && insecure {
+			return true
+		}
+	}
+	return false
+}
+
+func asList(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case nil:
+		return nil
+	}
+	return []any{v}
+}
+
+// tlsParameter is the parameter that makes each engine refuse plain connections.
+func tlsParameter(engine string) string {
+	if strings.Contains(engine, "mysql") || strings.Contains(engine, "mariadb") {
+		return "require_secure_transport"
+	}
+	return "rds.force_ssl"
+}
+
+func checkRDSTLS(g *Graph, r *Resource) []string {
+	engine := r.str("engine")
+	want := tlsParameter(engine)
+	var groups []*Resource
+	if deps := r.PropertyDeps["parameterGroupName"]; len(deps) > 0 {
+		groups = g.linked(r, "parameterGroupName", tParameterGroup)
+	} else if r.str("parameterGroupName") != "" || len(r.PropertyDeps) == 0 {
+		// A plain name, or a hand-built graph: any group of the stack may be the instance's.
+		groups = g.OfType(tParameterGroup)
+	}
+	for _, pg := range groups {
+		for _, p := range pg.list("parameters") {
+			m, _ := p.(map[string]any)
+			if m["name"] == want && fmt.Sprint(m["value"]) == "1" {
+				return nil
+			}
+		}
+	}
+	// RDS for PostgreSQL 15+ defaults rds.force_ssl to 1 in its default parameter group.
+	if len(groups) == 0 && r.str("parameterGroupName") == "" && want == "rds.force_ssl" {
+		if major, err := strconv.Atoi(strings.SplitN(r.str("engineVersion"), ".", 2)[0]); err == nil && major >= 15 {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("no parameter group of the instance sets %s = 1", want)}
 }

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -45,7 +47,12 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		{"rds-prod-retain", "prod", func(g *Graph) { find(g, tRDSInstance).Inputs["skipFinalSnapshot"] = true }},
 		{"rds-prod-retain", "prod", func(g *Graph) { find(g, tRDSInstance).Protect = false }},
 		{"s3-public-access-block", "dev", func(g *Graph) { find(g, tPublicAccess).Inputs["restrictPublicBuckets"] = false }},
-		{"s3-public-access-block", "dev", func(g *Graph) { g.Resources = append(g.Resources, res(tBucket, "orphan", nil)) }},
+		{"s3-public-access-block", "dev", func(g *Graph) {
+			orphan := res(tBucket, "orphan", nil)
+			tlsOnly := res(tBucketPolicy, "orphan", map[string]any{"policy": find(g, tBucketPolicy).Inputs["policy"]})
+			tlsOnly.PropertyDeps = map[string][]string{"bucket": {orphan.URN}}
+			g.Resources = append(g.Resources, orphan, tlsOnly)
+		}},
 		{"sg-open-ingress", "dev", func(g *Graph) {
 			r := res(tIngressRule, "ssh", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 22.0, "toPort": 22.0})
 			r.PropertyDeps = map[string][]string{"securityGroupId": {find(g, tSecurityGroup).URN}}
@@ -87,6 +94,103 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 				}
 			}
 		}},
+		{"https-tls13", "dev", func(g *Graph) {
+			// TLS 1.3-capable, but still accepts TLS 1.0.
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-0-2021-06"
+				}
+			}
+		}},
+		{"https-tls13", "dev", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					delete(l.Inputs, "sslPolicy") // AWS then applies ELBSecurityPolicy-2016-08
+				}
+			}
+		}},
+		{"http-redirects-https", "dev", func(g *Graph) {
+			// dev with HTTPS: the HTTP listener still serves the app in plain text.
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTP" {
+					l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
+				}
+			}
+		}},
+		{"http-redirects-https", "prod", func(g *Graph) {
+			// A 302 is not the permanent redirect browsers and crawlers remember.
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTP" {
+					l.Inputs["defaultActions"] = []any{map[string]any{"type": "redirect",
+						"redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_302"}}}
+				}
+			}
+		}},
+		{"http-redirects-https", "prod", func(g *Graph) {
+			// No port: AWS keeps #{port}, so the redirect goes to https://host:80.
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTP" {
+					l.Inputs["defaultActions"] = []any{map[string]any{"type": "redirect",
+						"redirect": map[string]any{"protocol": "HTTPS", "statusCode": "HTTP_301"}}}
+				}
+			}
+		}},
+		{"http-redirects-https", "prod", func(g *Graph) {
+			// prod without any HTTPS listener, serving the app on HTTP.
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
+				return r.Type == tListener && r.Inputs["protocol"] == "HTTPS"
+			})
+			for _, l := range g.OfType(tListener) {
+				l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
+			}
+		}},
+		{"oidc-secret-hidden", "prod", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["defaultActions"] = []any{
+						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
+							"issuer": "https://accounts.google.com", "clientId": "abc", "clientSecret": "plain-text-secret"}},
+						map[string]any{"type": "forward", "order": 2.0},
+					}
+				}
+			}
+		}},
+		{"s3-tls-only", "dev", func(g *Graph) {
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tBucketPolicy })
+		}},
+		{"s3-tls-only", "dev", func(g *Graph) {
+			// A policy that only denies plain HTTP for one action leaves the rest open.
+			find(g, tBucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			}}})
+		}},
+		{"s3-tls-only", "dev", func(g *Graph) {
+			// The bucket policy belongs to another bucket.
+			orphan := res(tBucket, "other", nil)
+			pab := res(tPublicAccess, "other", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
+			pab.PropertyDeps = map[string][]string{"bucket": {orphan.URN}}
+			g.Resources = append(g.Resources, orphan, pab)
+		}},
+		{"ecr-scan-on-push", "dev", func(g *Graph) { delete(find(g, tRepository).Inputs, "imageScanningConfiguration") }},
+		{"ecr-scan-on-push", "dev", func(g *Graph) {
+			find(g, tRepository).Inputs["imageScanningConfiguration"] = map[string]any{"scanOnPush": false}
+		}},
+		{"ecs-exec-enabled", "dev", func(g *Graph) { delete(find(g, tECSService).Inputs, "enableExecuteCommand") }},
+		{"rds-tls", "dev", func(g *Graph) {
+			find(g, tParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "rds.force_ssl", "value": "0"}}
+		}},
+		{"rds-tls", "dev", func(g *Graph) {
+			// A MySQL instance whose group sets only the PostgreSQL parameter.
+			find(g, tRDSInstance).Inputs["engine"] = "mysql"
+		}},
+		{"rds-tls", "dev", func(g *Graph) {
+			// The default group of PostgreSQL 14 does not force TLS.
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tParameterGroup })
+			db := find(g, tRDSInstance)
+			delete(db.Inputs, "parameterGroupName")
+			db.Inputs["engineVersion"] = "14.12"
+		}},
 		{"default-sg-locked", "dev", func(g *Graph) {
 			find(g, tDefaultSG).Inputs["ingress"] = []any{map[string]any{"self": true}}
 		}},
@@ -119,6 +223,63 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		if !covered[r.ID] {
 			t.Errorf("rule %s has no violating case in this table", r.ID)
 		}
+	}
+}
+
+func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
+	cases := []struct {
+		name, env string
+		edit      func(g *Graph)
+	}{
+		{"dev on plain HTTP without any HTTPS listener", "dev", func(g *Graph) {
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
+				return r.Type == tListener && r.Inputs["protocol"] == "HTTPS"
+			})
+			for _, l := range g.OfType(tListener) {
+				l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
+			}
+		}},
+		{"the post-quantum TLS 1.3 policy", "prod", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+				}
+			}
+		}},
+		{"an authenticate-oidc client secret that is a secret", "prod", func(g *Graph) {
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["defaultActions"] = []any{
+						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
+							"issuer": "https://accounts.google.com", "clientId": "abc", "clientSecret": "[secret]"}},
+						map[string]any{"type": "forward", "order": 2.0},
+					}
+				}
+			}
+		}},
+		{"PostgreSQL 16 on its default parameter group (force_ssl defaults to 1 from 15)", "dev", func(g *Graph) {
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tParameterGroup })
+			delete(find(g, tRDSInstance).Inputs, "parameterGroupName")
+		}},
+		{"MySQL with require_secure_transport", "dev", func(g *Graph) {
+			find(g, tRDSInstance).Inputs["engine"] = "mysql"
+			find(g, tParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "require_secure_transport", "value": "1"}}
+		}},
+		{"a TLS-only statement with Principal \"*\" and Action as a string", "dev", func(g *Graph) {
+			find(g, tBucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": map[string]any{
+				"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}},
+			}})
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" passes", func(t *testing.T) {
+			g := compliantStack(tc.env)
+			tc.edit(g)
+			if v := Check(g); len(v) != 0 {
+				t.Errorf("violations: %v", v)
+			}
+		})
 	}
 }
 
@@ -170,4 +331,40 @@ func TestWaiverConfigIsValidated(t *testing.T) {
 			t.Errorf("err = %v, waivers = %v; want the waiver kept", err, cfg)
 		}
 	})
+}
+
+func TestDocsListEveryRule(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/plan.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(doc), "| `"+r.ID+"` |") {
+			t.Errorf("docs/plan.md has no table row for rule %s", r.ID)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("runs %d security rules", len(Rules)); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not say %q", want)
+	}
+}
+
+// Every policy the Domain component accepts must pass https-tls13, or a valid config would fail --check.
+func TestEveryAllowedSSLPolicyPassesTheTLSRule(t *testing.T) {
+	for _, p := range infra.SSLPolicies {
+		t.Run(string(p)+" passes https-tls13", func(t *testing.T) {
+			g := compliantStack("prod")
+			for _, l := range g.OfType(tListener) {
+				if l.Inputs["protocol"] == "HTTPS" {
+					l.Inputs["sslPolicy"] = string(p)
+				}
+			}
+			if v := Check(g); len(v) != 0 {
+				t.Errorf("violations: %v", v)
+			}
+		})
+	}
 }

@@ -184,3 +184,31 @@ func TestInterfaceEndpointsArePricedPerAZ(t *testing.T) {
 		t.Errorf("items = %+v, want only the logs endpoint at 2 × 730 × $0.014", c.Items)
 	}
 }
+
+// Before the first image the service runs 0 tasks; the estimates must still price and time the
+// configured count, or prod would show $0 of Fargate.
+func TestEstimatesUseTheConfiguredCountBeforeTheFirstImage(t *testing.T) {
+	g := compliantStack("prod")
+	find(g, tECSService).Inputs["desiredCount"] = 0.0
+	g.DeployedDesiredCount = 2
+	fargate := item(EstimateCost(g), "Fargate tasks")
+	want := math.Round(2*(0.5*0.04045+1*0.00442)*730*100) / 100 // 35.98, ARM64 in ap-northeast-1
+	if fargate == nil || fargate.MonthlyUSD == nil || !near(*fargate.MonthlyUSD, want) {
+		t.Errorf("Fargate tasks = %+v, want $%.2f for 2 tasks", fargate, want)
+	} else if !strings.Contains(fargate.Basis, "once the first image is deployed") {
+		t.Errorf("basis %q does not say the count applies after the first image", fargate.Basis)
+	}
+	ro := EstimateRollout(g)
+	// 2 tasks at 100/200 %: both replaced in one wave; the circuit breaker's 3 failures take
+	// ceil(3/2) = 2 batches of 60 + max(60 grace, 10×3) = 120 s, then 30 s draining: 270 s.
+	if len(ro) != 1 || ro[0].Settings.DesiredCount != 2 || ro[0].Estimate.TasksPerWave != 2 || deref(ro[0].Estimate.WorstCaseSeconds) != 270 {
+		t.Errorf("rollout = %+v, want 2 tasks, 2 per wave, worst case 270 s", ro)
+	}
+
+	t.Run("a stack that really runs 0 tasks is priced at 0", func(t *testing.T) {
+		g.DeployedDesiredCount = 0
+		if f := item(EstimateCost(g), "Fargate tasks"); f == nil || f.MonthlyUSD == nil || *f.MonthlyUSD != 0 {
+			t.Errorf("Fargate tasks = %+v, want $0", f)
+		}
+	})
+}

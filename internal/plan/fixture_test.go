@@ -40,8 +40,12 @@ func compliantStack(env string) *Graph {
 		"maxAllocatedStorage": 100.0, "storageType": "gp3", "multiAz": env == "prod", "storageEncrypted": true,
 		"publiclyAccessible": false, "deletionProtection": env == "prod", "skipFinalSnapshot": env != "prod",
 		"finalSnapshotIdentifier": "db-final", "backupRetentionPeriod": 7.0, "manageMasterUserPassword": true,
+		"parameterGroupName": "db-params",
 	})
 	db.Protect = env == "prod"
+	params := res(tParameterGroup, "db-params", map[string]any{"family": "postgres16", "parameters": []any{
+		map[string]any{"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"},
+	}})
 	td := res(tTaskDefinition, "web", map[string]any{
 		"cpu": "512", "memory": "1024", "runtimePlatform": map[string]any{"cpuArchitecture": "ARM64"},
 		"containerDefinitions": mustJSON([]any{map[string]any{
@@ -60,11 +64,19 @@ func compliantStack(env string) *Graph {
 		"deploymentMinimumHealthyPercent": 100.0, "deploymentMaximumPercent": 200.0,
 		"networkConfiguration": map[string]any{"assignPublicIp": false},
 		"launchType":           "FARGATE",
+		"enableExecuteCommand": true,
 	})
 	svc.PropertyDeps = map[string][]string{"taskDefinition": {td.URN}, "loadBalancers": {tg.URN}}
 	bucket := res(tBucket, "uploads", nil)
 	pab := res(tPublicAccess, "uploads", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
 	pab.PropertyDeps = map[string][]string{"bucket": {bucket.URN}}
+	bucketPolicy := res(tBucketPolicy, "uploads", map[string]any{"policy": mustJSON(map[string]any{
+		"Version": "2012-10-17", "Statement": []any{map[string]any{
+			"Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": []any{"s3:*"},
+			"Resource": []any{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}, "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		}},
+	})})
+	bucketPolicy.PropertyDeps = map[string][]string{"bucket": {bucket.URN}}
 	role := res(tRole, "task", map[string]any{"assumeRolePolicy": mustJSON(map[string]any{
 		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"sts:AssumeRole"}}},
 	})})
@@ -80,10 +92,10 @@ func compliantStack(env string) *Graph {
 		res(tDefaultSG, "network-default-sg", map[string]any{}),
 		res(tLogGroup, "network-flow-logs", map[string]any{"retentionInDays": 14.0}),
 		res(tVpcEndpoint, "network-s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
-		db, dbIngress, albSG, lb, open80, open443, tg, http, https, td, svc, bucket, pab, role, policy,
+		db, params, dbIngress, albSG, lb, open80, open443, tg, http, https, td, svc, bucket, pab, bucketPolicy, role, policy,
 		res(tSSMParameter, "rails-master-key", map[string]any{"type": "SecureString", "name": "/app/RAILS_MASTER_KEY"}),
 		res(tLogGroup, "web", map[string]any{"retentionInDays": 30.0}),
-		res(tRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE"}),
+		res(tRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
 		res(tCertificate, "cert", map[string]any{"domainName": "app.example.com", "validationMethod": "DNS"}),
 		res(tRecord, "app", map[string]any{"name": "app.example.com", "type": "A"}),
 	)

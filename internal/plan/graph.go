@@ -36,9 +36,12 @@ const (
 	tTargetGroup    = "aws:lb/targetGroup:TargetGroup"
 	tLoadBalancer   = "aws:lb/loadBalancer:LoadBalancer"
 	tListener       = "aws:lb/listener:Listener"
+	tListenerRule   = "aws:lb/listenerRule:ListenerRule"
 	tBucket         = "aws:s3/bucketV2:BucketV2"
 	tBucketLegacy   = "aws:s3/bucket:Bucket"
 	tPublicAccess   = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tBucketPolicy   = "aws:s3/bucketPolicy:BucketPolicy"
+	tParameterGroup = "aws:rds/parameterGroup:ParameterGroup"
 	tSSMParameter   = "aws:ssm/parameter:Parameter"
 	tSecret         = "aws:secretsmanager/secret:Secret"
 	tRole           = "aws:iam/role:Role"
@@ -92,6 +95,10 @@ type Graph struct {
 	Placeholders []string
 	// Waivers are policyWaivers from the stack config: rule id -> reason.
 	Waivers map[string]string
+	// DeployedDesiredCount is the configured desiredCount when the service runs 0 tasks only
+	// because no image is deployed yet; estimates price and time the service at this count.
+	// 0 when the recorded desiredCount is the running count.
+	DeployedDesiredCount int
 
 	byURN map[string]*Resource
 }

@@ -41,3 +41,19 @@ func TestStableOrderPutsParentsAndDependenciesFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestZoneForIsTheSharedSuffix(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"app.example.co.jp"}, "app.example.co.jp"},
+		{[]string{"app.example.co.jp", "www.example.co.jp"}, "example.co.jp"},
+		{[]string{"app.example.co.jp", "*.app.example.co.jp"}, "app.example.co.jp"},
+		{[]string{"a.b.example.com", "c.b.example.com", "*.example.com"}, "example.com"},
+	} {
+		if got := zoneFor(tc.names); got != tc.want {
+			t.Errorf("zoneFor(%v) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}

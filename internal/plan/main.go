@@ -198,7 +198,14 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 	opts := sc.Options(stack)
 	// Route53 cannot be asked offline: every hosted-zone lookup is answered as found, and the
 	// text output says so. `pulumi up` still fails early when the zone is missing.
-	opts.Setup = func(r *mockengine.Recorder) { r.AnyZoneExists = true }
+	opts.Setup = func(r *mockengine.Recorder) {
+		r.AnyZoneExists = true
+		// With only a zone id the zone's name is unknown offline; name it after the
+		// certificate's names so the lookup finds them inside, as it would for their real zone.
+		if d := cfg.Domain; d.HostedZoneID != "" {
+			r.HostedZones[zoneFor(append([]string{d.DomainName}, d.SubjectAlternativeNames...))] = d.HostedZoneID
+		}
+	}
 	res, err := mockengine.Run(opts, program)
 	if err != nil {
 		return nil, fmt.Errorf("the program failed under the offline engine: %w", err)
@@ -208,6 +215,9 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 	g.Region = cfg.Region
 	g.Placeholders = sc.Placeholders
 	g.Waivers = cfg.Policy.Waivers
+	if !cfg.Service.HasImage() {
+		g.DeployedDesiredCount = cfg.Service.DesiredCount
+	}
 	return g, nil
 }
 
@@ -239,4 +249,23 @@ func Render(w io.Writer, g *Graph, format, out string, check bool, violations []
 		return err
 	}
 	return fmt.Errorf("unknown format %q", format)
+}
+
+// zoneFor is the longest DNS suffix shared by every name (wildcards by their base): the
+// deepest zone that could hold them all.
+func zoneFor(names []string) string {
+	var common []string
+	for i, n := range names {
+		labels := strings.Split(strings.TrimPrefix(n, "*."), ".")
+		if i == 0 {
+			common = labels
+			continue
+		}
+		k := 0
+		for k < len(common) && k < len(labels) && common[len(common)-1-k] == labels[len(labels)-1-k] {
+			k++
+		}
+		common = common[len(common)-k:]
+	}
+	return strings.Join(common, ".")
 }

@@ -102,7 +102,8 @@ func intOr(r *Resource, def int, path ...string) int {
 }
 
 func serviceSettings(g *Graph, svc *Resource) RolloutSettings {
-	s := DefaultRolloutSettings(desiredCount(svc))
+	desired, _ := plannedCount(g, svc)
+	s := DefaultRolloutSettings(desired)
 	s.GracePeriodSeconds = intOr(svc, awsDefaultGrace, "healthCheckGracePeriodSeconds")
 	s.MinimumHealthyPercent = intOr(svc, awsDefaultMinHealthy, "deploymentMinimumHealthyPercent")
 	s.MaximumPercent = intOr(svc, awsDefaultMaxPercent, "deploymentMaximumPercent")

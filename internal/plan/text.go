@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +42,9 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 	},
 	tECSService: func(g *Graph, r *Resource) string {
 		parts := []string{fmt.Sprintf("%d task(s)", desiredCount(r))}
+		if n, deferred := plannedCount(g, r); deferred {
+			parts[0] = fmt.Sprintf("0 task(s) until the first image, then %d", n)
+		}
 		if vcpu, gb, arch, ok := taskSize(g, r); ok {
 			parts[0] += fmt.Sprintf(" × %g vCPU / %g GB %s", vcpu, gb, arch)
 		}
@@ -104,15 +109,21 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		if p := r.str("sslPolicy"); p != "" {
 			s += " " + p
 		}
-		switch t := r.str("defaultActions", "0", "type"); t {
-		case "redirect":
-			s += " → redirect " + r.str("defaultActions", "0", "redirect", "protocol") + ":" + r.str("defaultActions", "0", "redirect", "port") +
-				" (" + r.str("defaultActions", "0", "redirect", "statusCode") + ")"
-		case "":
-		default:
-			s += " → " + t
+		return s + actionChain(r, "defaultActions")
+	},
+	tListenerRule: func(_ *Graph, r *Resource) string {
+		var paths []string
+		conds, _ := r.shown("conditions").([]any) // printed: redacted form only
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			pp, _ := m["pathPattern"].(map[string]any)
+			paths = append(paths, strs(asList(pp["values"]))...)
 		}
-		return s
+		s := "priority " + r.str("priority")
+		if len(paths) > 0 {
+			s += " path " + strings.Join(paths, ",")
+		}
+		return s + actionChain(r, "actions")
 	},
 	tVpcEndpoint: func(_ *Graph, r *Resource) string {
 		return r.str("vpcEndpointType") + " " + endpointService(r)
@@ -398,4 +409,29 @@ func summary(g *Graph) []string {
 		lines = append(lines, "no AWS resources")
 	}
 	return lines
+}
+
+// actionChain renders a listener's or rule's actions in order, e.g. " → authenticate-oidc
+// (issuer host, ...) → forward" or " → redirect HTTPS:443 (HTTP_301)", so a reviewer sees which
+// paths skip the login.
+func actionChain(r *Resource, key string) string {
+	s := ""
+	for i := range r.list(key) {
+		idx := strconv.Itoa(i)
+		switch t := r.str(key, idx, "type"); t {
+		case "redirect":
+			s += " → redirect " + r.str(key, idx, "redirect", "protocol") + ":" + r.str(key, idx, "redirect", "port") +
+				" (" + r.str(key, idx, "redirect", "statusCode") + ")"
+		case "authenticate-oidc":
+			issuer := r.str(key, idx, "authenticateOidc", "issuer")
+			if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+				issuer = u.Host
+			}
+			s += " → authenticate-oidc (" + issuer + ", unauthenticated: " + r.str(key, idx, "authenticateOidc", "onUnauthenticatedRequest") + ")"
+		case "":
+		default:
+			s += " → " + t
+		}
+	}
+	return s
 }
