@@ -488,7 +488,7 @@ func TestServiceOnEveryStack(t *testing.T) {
 				t.Errorf("desiredCount = %v, want 0 with no imageTag", svc.Input("desiredCount"))
 			}
 			next, _ := res.Exports["nextStep"].Value.(string)
-			if !strings.Contains(next, "pulumi config set imageTag <tag> && pulumi up") {
+			if !strings.Contains(next, "pulumi config set imageTag $TAG && pulumi up") {
 				t.Errorf("nextStep = %q", next)
 			}
 		})

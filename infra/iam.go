@@ -121,9 +121,17 @@ func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, d
 	if err != nil {
 		return nil, err
 	}
+	// AWS documents the SourceArn/SourceAccount guard for task roles only; the execution role
+	// keeps the documented plain trust so ECS can always assume it to pull and start the task.
+	execTrust, err := MarshalPolicy(PolicyDocument{Statement: []Statement{{
+		Effect: "Allow", Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
+	}}})
+	if err != nil {
+		return nil, err
+	}
 	exec, err := iam.NewRole(ctx, name+"-execution", &iam.RoleArgs{
 		Description:      pulumi.String("ECS starts the Rails tasks with this role: image pull, logs, secrets"),
-		AssumeRolePolicy: pulumi.String(trust),
+		AssumeRolePolicy: pulumi.String(execTrust),
 	}, parent)
 	if err != nil {
 		return nil, err

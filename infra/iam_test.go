@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -53,18 +54,30 @@ func TestIAMRoles(t *testing.T) {
 			t.Errorf("task policy is on role %v, want %s", got, taskRole.ID)
 		}
 	})
-	for _, role := range []*mockengine.Resource{execRole, taskRole} {
-		t.Run(role.Name+" trusts only ECS tasks in this account", func(t *testing.T) {
-			d := parsePolicy(t, role, "assumeRolePolicy")
+	trustCases := []struct {
+		role    *mockengine.Resource
+		guarded bool
+	}{
+		// AWS documents the confused-deputy conditions for task roles; the execution role keeps
+		// the documented plain trust so ECS can always assume it.
+		{taskRole, true},
+		{execRole, false},
+	}
+	for _, tc := range trustCases {
+		t.Run(fmt.Sprintf("%s trusts only ECS tasks (source conditions: %v)", tc.role.Name, tc.guarded), func(t *testing.T) {
+			d := parsePolicy(t, tc.role, "assumeRolePolicy")
 			if len(d.Statement) != 1 {
 				t.Fatalf("trust statements = %d", len(d.Statement))
 			}
 			s := d.Statement[0]
 			cond, _ := json.Marshal(s.Condition)
-			if s.Principal["Service"] != "ecs-tasks.amazonaws.com" || !slices.Equal(s.Action, []string{"sts:AssumeRole"}) ||
-				!strings.Contains(string(cond), `"aws:SourceAccount":"123456789012"`) ||
-				!strings.Contains(string(cond), `"aws:SourceArn":"arn:aws:ecs:ap-northeast-1:123456789012:*"`) {
+			if s.Principal["Service"] != "ecs-tasks.amazonaws.com" || !slices.Equal(s.Action, []string{"sts:AssumeRole"}) {
 				t.Errorf("trust = %+v", s)
+			}
+			guarded := strings.Contains(string(cond), `"aws:SourceAccount":"123456789012"`) &&
+				strings.Contains(string(cond), `"aws:SourceArn":"arn:aws:ecs:ap-northeast-1:123456789012:*"`)
+			if guarded != tc.guarded || (!tc.guarded && len(s.Condition) != 0) {
+				t.Errorf("%s trust conditions = %s, want guarded=%v", tc.role.Name, cond, tc.guarded)
 			}
 		})
 	}

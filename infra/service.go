@@ -554,7 +554,8 @@ func imageURI(ctx *pulumi.Context, name string, a AppServiceArgs, repo *ecr.Repo
 			Context:       pulumi.String(a.BuildContext),
 			Dockerfile:    pulumi.String(dockerfile),
 			Platform:      pulumi.String(a.CPUArchitecture.DockerPlatform()),
-			Args:          pulumi.StringMap{"RAILS_ENV": pulumi.String("production")},
+			// PLATFORM feeds rails/Dockerfile's FROM --platform, which otherwise defaults to amd64.
+			Args: pulumi.StringMap{"RAILS_ENV": pulumi.String("production"), "PLATFORM": pulumi.String(a.CPUArchitecture.DockerPlatform())},
 		}, parent)
 		if err != nil {
 			return pulumi.StringOutput{}, err
@@ -679,10 +680,12 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service 
 	return pulumi.All(repoURL, image, cluster, service).ApplyT(func(xs []any) string {
 		repo := xs[0].(string)
 		registry := repo[:max(strings.Index(repo, "/"), 0)]
-		push := fmt.Sprintf("aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s && "+
-			"docker build --platform %s --build-arg RAILS_ENV=production -t %s:<tag> . && docker push %s:<tag> && "+
-			"pulumi config set imageTag <tag> && pulumi up",
-			a.Account.Region, registry, platform, repo, repo)
+		// Paste-ready from the app's directory: TAG is the commit, and PLATFORM matches cpuArchitecture.
+		push := fmt.Sprintf("TAG=$(git rev-parse --short HEAD) && "+
+			"aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s && "+
+			"docker build --platform %s --build-arg PLATFORM=%s --build-arg RAILS_ENV=production -t %s:$TAG . && docker push %s:$TAG && "+
+			"pulumi config set imageTag $TAG && pulumi up",
+			a.Account.Region, registry, platform, platform, repo, repo)
 		if !hasImage {
 			return fmt.Sprintf("No image is configured, so the service runs 0 tasks. Push the first image and deploy it: %s && "+
 				"aws ecs wait services-stable --region %s --cluster %s --services %s", push, a.Account.Region, xs[2], xs[3])

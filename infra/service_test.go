@@ -274,8 +274,8 @@ func TestFirstDeployWithoutImage(t *testing.T) {
 	t.Run("nextStep says how to push and deploy", func(t *testing.T) {
 		next := exportString(t, r.res, "nextStep")
 		repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
-		for _, want := range []string{"0 tasks", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":<tag>",
-			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag <tag> && pulumi up",
+		for _, want := range []string{"0 tasks", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":$TAG", "--build-arg PLATFORM=linux/amd64",
+			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag $TAG && pulumi up",
 			"aws ecs wait services-stable --region ap-northeast-1 --cluster " + exportString(t, r.res, "clusterName") + " --services " + exportString(t, r.res, "serviceName")} {
 			if !strings.Contains(next, want) {
 				t.Errorf("nextStep = %q, missing %q", next, want)
@@ -312,7 +312,7 @@ func TestImageSources(t *testing.T) {
 			img := one(t, r.res, "awsx:ecr:Image")
 			args, _ := img.Input("args").(map[string]any)
 			repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
-			if img.Input("platform") != arch.platform || args["RAILS_ENV"] != "production" || img.Input("context") != "../app" ||
+			if img.Input("platform") != arch.platform || args["RAILS_ENV"] != "production" || args["PLATFORM"] != arch.platform || img.Input("context") != "../app" ||
 				img.Input("dockerfile") != "../app/Dockerfile" || img.Input("repositoryUrl") != repo {
 				t.Errorf("image inputs = %v", mockengine.PlainMap(img.Inputs, true))
 			}

@@ -9,7 +9,8 @@ import (
 type bucketArgs struct {
 	// ForceDestroy lets `pulumi destroy` delete a bucket that still holds objects (dev).
 	ForceDestroy bool
-	// Protect keeps the bucket, with its data, from `pulumi destroy` and replacement (prod).
+	// Protect keeps the bucket, with its data, from `pulumi destroy` and replacement (prod); once
+	// unprotected on purpose, destroy still leaves the bucket and its objects in the account.
 	Protect bool
 }
 
@@ -18,7 +19,7 @@ type bucketArgs struct {
 func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, error) {
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		ForceDestroy: pulumi.Bool(a.ForceDestroy),
-	}, parent, pulumi.Protect(a.Protect))
+	}, parent, pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
 	if err != nil {
 		return nil, err
 	}

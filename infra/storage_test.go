@@ -18,8 +18,8 @@ func TestUploadsBucket(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) { a.ForceDestroy, a.DeletionProtection = !tc.prod, tc.prod }, nil)
 			b := one(t, r.res, "aws:s3/bucketV2:BucketV2")
-			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect {
-				t.Errorf("%s forceDestroy=%v protect=%v, want %v/%v", b.Name, b.Input("forceDestroy"), b.Protect, tc.forceDestroy, tc.protect)
+			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect || b.RetainOnDelete != tc.protect {
+				t.Errorf("%s forceDestroy=%v protect=%v retainOnDelete=%v, want %v/%v/%v", b.Name, b.Input("forceDestroy"), b.Protect, b.RetainOnDelete, tc.forceDestroy, tc.protect, tc.protect)
 			}
 		})
 	}
