@@ -17,9 +17,11 @@ type bucketArgs struct {
 // newUploadsBucket is a private, encrypted, versioned bucket reachable only over TLS and
 // only through IAM (no ACLs, no public policy).
 func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, error) {
+	// In prod, destroy leaves the bucket and every setting that keeps it private and versioned.
+	keep := pulumi.RetainOnDelete(a.Protect)
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		ForceDestroy: pulumi.Bool(a.ForceDestroy),
-	}, parent, pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
+	}, parent, pulumi.Protect(a.Protect), keep)
 	if err != nil {
 		return nil, err
 	}
@@ -29,14 +31,14 @@ func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pul
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent)
+	}, parent, keep)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
+	}, parent, keep); err != nil {
 		return nil, err
 	}
 	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
@@ -46,14 +48,14 @@ func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pul
 				SseAlgorithm: pulumi.String("AES256"),
 			},
 		}},
-	}, parent); err != nil {
+	}, parent, keep); err != nil {
 		return nil, err
 	}
 	// Versioning keeps overwritten and deleted uploads recoverable.
 	if _, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 		Bucket:                  bucket.ID(),
 		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, parent); err != nil {
+	}, parent, keep); err != nil {
 		return nil, err
 	}
 	policy := bucket.Arn.ApplyT(func(arn string) (string, error) {
@@ -63,7 +65,7 @@ func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pul
 	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: policy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{pab})); err != nil {
+	}, parent, keep, pulumi.DependsOn([]pulumi.Resource{pab})); err != nil {
 		return nil, err
 	}
 	return bucket, nil

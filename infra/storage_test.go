@@ -21,6 +21,16 @@ func TestUploadsBucket(t *testing.T) {
 			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect || b.RetainOnDelete != tc.protect {
 				t.Errorf("%s forceDestroy=%v protect=%v retainOnDelete=%v, want %v/%v/%v", b.Name, b.Input("forceDestroy"), b.Protect, b.RetainOnDelete, tc.forceDestroy, tc.protect, tc.protect)
 			}
+			// Every bucket setting stays with the bucket when a prod stack is destroyed.
+			for _, token := range []string{
+				"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+				"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+				"aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketPolicy:BucketPolicy",
+			} {
+				if x := one(t, r.res, token); x.RetainOnDelete != tc.prod {
+					t.Errorf("%s retainOnDelete = %v, want %v", x.Name, x.RetainOnDelete, tc.prod)
+				}
+			}
 		})
 	}
 	r := mustRunService(t, nil, nil)
