@@ -241,6 +241,9 @@ var badConfig = []struct {
 	{"a container port of 0", "", map[string]string{"rails-infra:containerPort": "0"}, "rails-infra:containerPort", "from 1 to 65535"},
 	{"a password inside an appEnv URL", "", map[string]string{"rails-infra:appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`}, "rails-infra:appEnv", "holds a credential"},
 	{"an AWS access key id as an appEnv value", "", map[string]string{"rails-infra:appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, "rails-infra:appEnv", "access key id"},
+	{"migrate before deploy as yes", "", map[string]string{"rails-infra:migrateBeforeDeploy": "yes", "rails-infra:imageTag": "v1"}, "rails-infra:migrateBeforeDeploy", "true or false"},
+	{"migrate before deploy as 1 on prod", "prod", map[string]string{"rails-infra:migrateBeforeDeploy": "1"}, "rails-infra:migrateBeforeDeploy", "true or false"},
+	{"a misspelled migrate flag", "", map[string]string{"rails-infra:migrateBeforeDeploys": "true"}, "rails-infra:migrateBeforeDeploys", `Did you mean "migrateBeforeDeploy"`},
 	// --- domain ---
 	{"the prod stack without a domain", "prod", map[string]string{"rails-infra:domainName": "", "rails-infra:hostedZoneName": ""}, "rails-infra:domainName", "prod must serve HTTPS"},
 	{"an upper-case domain name", "", map[string]string{"rails-infra:domainName": "App.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "lower case"},
@@ -773,6 +776,40 @@ func TestMissingHostedZoneStopsBeforeAnyResource(t *testing.T) {
 			for _, r := range res.Resources() {
 				if r.Custom {
 					t.Errorf("%s %s was registered before the zone lookup failed", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+// migrateBeforeDeploy on a committed stack: only with an image does `pulumi up` run the
+// migration, and then the service waits for it.
+func TestStackMigratesBeforeDeployOnlyWhenAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		stack     string
+		overrides map[string]string
+		want      int
+	}{
+		{"dev without the flag never invokes the runner", "dev", map[string]string{"rails-infra:imageTag": "v1"}, 0},
+		{"dev with the flag but no image has nothing to migrate", "dev", map[string]string{"rails-infra:migrateBeforeDeploy": "true", "rails-infra:imageTag": ""}, 0},
+		{"dev with the flag and an image migrates first", "dev", map[string]string{"rails-infra:migrateBeforeDeploy": "true", "rails-infra:imageTag": "v1"}, 1},
+		{"prod with the flag and an image migrates first", "prod", map[string]string{"rails-infra:migrateBeforeDeploy": "true", "rails-infra:imageTag": "v1"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := runStack(t, tc.stack, tc.overrides)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.stack, err)
+			}
+			runs := res.OfType("aws:lambda/invocation:Invocation")
+			if len(runs) != tc.want || len(res.OfType("aws:lambda/function:Function")) != tc.want {
+				t.Fatalf("invocations = %d, functions = %d, want %d of each", len(runs), len(res.OfType("aws:lambda/function:Function")), tc.want)
+			}
+			for _, svc := range res.OfType("aws:ecs/service:Service") {
+				for _, run := range runs {
+					if !slices.Contains(svc.DependsOn, run.URN) {
+						t.Errorf("service %s does not wait for %s", svc.Name, run.Name)
+					}
 				}
 			}
 		})

@@ -134,6 +134,7 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		DeletionProtection:         cfg.IsProd(),
 		ForceDestroy:               !cfg.IsProd(),
 		ImmutableImageTags:         cfg.IsProd(),
+		MigrateBeforeDeploy:        s.MigrateBeforeDeploy,
 	})
 	if err != nil {
 		return err

@@ -192,6 +192,8 @@ type ServiceConfig struct {
 	AppEnv        map[string]string // appEnv; plain env vars (never secrets)
 	AppSecrets    map[string]Secret // appSecrets; each stored as an SSM SecureString
 	SecretKeyBase Secret            // secretKeyBase; generated once when unset
+
+	MigrateBeforeDeploy bool // migrateBeforeDeploy; run the migrate task before the service rolls, default false
 }
 
 // HasImage reports whether an image source is configured; without one the service runs 0 tasks.
@@ -242,6 +244,8 @@ func (r *reader) service(c *Config) {
 	s.AppEnv = r.stringMap("appEnv", "FEATURE_FLAG enabled")
 	s.AppSecrets = r.secretMap("appSecrets", "SMTP_PASSWORD")
 	s.SecretKeyBase = r.secret("secretKeyBase")
+	// Not an error without an image: the first deploy has nothing to migrate, and the next one does.
+	s.MigrateBeforeDeploy = r.boolean("migrateBeforeDeploy", false)
 	if raw, ok := r.src.Get(qualify("secretKeyBase")); ok && strings.TrimSpace(raw) != "" && len(strings.TrimSpace(raw)) < MinSecretKeyBaseLength {
 		r.problems = append(r.problems, Problem{Key: qualify("secretKeyBase"), Secret: true,
 			Reason: fmt.Sprintf("is shorter than %d characters; Rails signs and encrypts cookies with it.", MinSecretKeyBaseLength),

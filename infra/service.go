@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	ecrx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ecr"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -118,6 +119,10 @@ type AppServiceArgs struct {
 	ImmutableImageTags bool
 	// KeepImages is how many images ECR keeps. Default 30. Valid: 1 to 1000.
 	KeepImages int
+	// MigrateBeforeDeploy runs the migrate task to completion (through a Lambda invoked by
+	// `pulumi up`) before the service rolls to a new revision, and fails the deploy when it
+	// fails. Ignored while no image is configured. Default false.
+	MigrateBeforeDeploy bool
 }
 
 // AppService is the Rails app: ECR, an ECS Fargate service behind an ALB, its IAM roles,
@@ -153,6 +158,9 @@ type AppService struct {
 	Service               *ecs.Service
 	TaskDefinition        *ecs.TaskDefinition
 	MigrateTaskDefinition *ecs.TaskDefinition
+	// MigrationRun is the invocation that migrated before this deploy; nil unless
+	// MigrateBeforeDeploy is set and an image is configured.
+	MigrationRun *lambda.Invocation
 	// HasImage is false on the first deploy: the service runs 0 tasks.
 	HasImage bool
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
@@ -376,6 +384,19 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	deps := append([]pulumi.Resource{providers}, a.Database.DependsOn...)
 	deps = append(deps, alb.Routes...)
 	deps = append(deps, roles.Grants...)
+	if a.MigrateBeforeDeploy && svc.HasImage {
+		svc.MigrationRun, err = newMigrationRunner(ctx, name+"-migrate-runner", migrationArgs{
+			Account: a.Account, Family: a.Family + "-migrate", LogRetentionDays: a.LogRetentionDays,
+			ClusterArn: cluster.Arn, ClusterName: cluster.Name, TaskDefinition: svc.MigrateTaskDefinition.Arn,
+			Subnets: a.PrivateSubnetIDs, SecurityGroup: sgs.App.ID().ToStringOutput(),
+			ExecutionRole: roles.Execution.Arn, TaskRole: roles.Task.Arn, AppLogGroup: logs.Name, StreamPrefix: "migrate",
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		// The service rolls only after the migration succeeded.
+		deps = append(deps, svc.MigrationRun)
+	}
 	serviceOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(deps)}
 	if svc.Autoscaling {
 		// Application Auto Scaling owns the running count; re-applying the config value on
@@ -667,8 +688,8 @@ func runTaskCommand(region string, cluster, taskDef pulumi.StringInput, subnets 
 		return fmt.Sprintf("aws ecs run-task --region %s --cluster %s --task-definition %s"+
 			" --capacity-provider-strategy capacityProvider=FARGATE,weight=1 --platform-version LATEST"+
 			" --network-configuration 'awsvpcConfiguration={subnets=[%s],securityGroups=[%s],assignPublicIp=DISABLED}'"+
-			" --overrides '%s' --started-by rails-infra-migrate --query 'tasks[0].taskArn' --output text",
-			region, xs[0], xs[1], strings.Join(xs[2].([]string), ","), xs[3], overrides)
+			" --overrides '%s' --started-by %s --query 'tasks[0].taskArn' --output text",
+			region, xs[0], xs[1], strings.Join(xs[2].([]string), ","), xs[3], overrides, MigrateStartedBy)
 	}).(pulumi.StringOutput)
 }
 
@@ -690,9 +711,13 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service 
 			return fmt.Sprintf("No image is configured, so the service runs 0 tasks. Push the first image and deploy it: %s && "+
 				"aws ecs wait services-stable --region %s --cluster %s --services %s", push, a.Account.Region, xs[2], xs[3])
 		}
-		if a.BuildContext != "" {
-			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine). Run migrations with the migrateCommand output.", xs[1], a.BuildContext)
+		migrations := "Run migrations with the migrateCommand output."
+		if a.MigrateBeforeDeploy {
+			migrations = "pulumi up runs the migrations before the service rolls (migrateBeforeDeploy)."
 		}
-		return fmt.Sprintf("Running %s. Deploy a new version: %s. Run migrations with the migrateCommand output.", xs[1], push)
+		if a.BuildContext != "" {
+			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine). %s", xs[1], a.BuildContext, migrations)
+		}
+		return fmt.Sprintf("Running %s. Deploy a new version: %s. %s", xs[1], push, migrations)
 	}).(pulumi.StringOutput)
 }

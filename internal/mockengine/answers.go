@@ -42,6 +42,7 @@ var physicalNameKey = map[string]string{
 	"aws:sns/topic:Topic":                               "name",
 	"aws:cloudwatch/eventRule:EventRule":                "name",
 	"aws:iam/instanceProfile:InstanceProfile":           "name",
+	"aws:lambda/function:Function":                      "name",
 	"aws:lb/listenerRule:ListenerRule":                  "",
 	"aws:route53/record:Record":                         "name",
 	"aws:acm/certificate:Certificate":                   "domainName",
@@ -277,6 +278,18 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		return name, nil
 	case "aws:cloudwatch/eventTarget:EventTarget":
 		return str(state, "rule") + "-" + hexID(r.URN, 8), nil
+
+	case "aws:lambda/function:Function":
+		a := arn("lambda", "function:"+name)
+		set(state, "arn", a)
+		set(state, "qualifiedArn", a+":$LATEST")
+		set(state, "invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, a))
+		set(state, "version", "$LATEST")
+		return name, nil
+	case "aws:lambda/invocation:Invocation":
+		// The provider's id is function_name,qualifier,md5(payload); result is the handler's return value.
+		set(state, "result", `{"taskArn": "`+arn("ecs", "task/mock/"+hexID(r.URN, 32))+`", "exitCode": 0}`)
+		return str(state, "functionName") + ",$LATEST," + hexID(r.URN, 32), nil
 
 	case "aws:appautoscaling/target:Target":
 		set(state, "arn", arn("application-autoscaling", "scalable-target/"+hexID(r.URN, 24)))
