@@ -51,91 +51,27 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		}
 	}
 
-	network, err := infra.NewNetwork(ctx, "network", &infra.NetworkArgs{
-		Account:              account,
-		CidrBlock:            cfg.Network.VpcCidr,
-		AvailabilityZones:    cfg.Network.AvailabilityZones,
-		NatGateways:          cfg.Network.NatGateways,
-		VpcEndpoints:         cfg.Network.VpcEndpoints,
-		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
-	})
+	// Each component takes its settings from config; main wires the components together.
+	networkArgs := cfg.NetworkArgs(account)
+	network, err := infra.NewNetwork(ctx, "network", networkArgs)
 	if err != nil {
 		return err
 	}
 
-	dbCfg := cfg.Database
-	database, err := infra.NewDatabase(ctx, "database", &infra.DatabaseArgs{
-		VpcID:               network.VpcID,
-		SubnetIDs:           network.PrivateSubnetIDs,
-		Engine:              dbCfg.Engine,
-		EngineVersion:       dbCfg.EngineVersion,
-		InstanceClass:       dbCfg.InstanceClass,
-		AllocatedStorage:    dbCfg.AllocatedStorage,
-		MaxAllocatedStorage: dbCfg.MaxAllocatedStorage,
-		MultiAz:             dbCfg.MultiAz,
-		BackupRetentionDays: pulumi.IntRef(dbCfg.BackupRetentionDays),
-		DeletionProtection:  dbCfg.DeletionProtection,
-		SkipFinalSnapshot:   !dbCfg.FinalSnapshot,
-		Protect:             cfg.IsProd(),
-		ApplyImmediately:    dbCfg.ApplyImmediately,
-		PerformanceInsights: dbCfg.PerformanceInsights,
-		DbName:              dbCfg.Name,
-		Username:            dbCfg.Username,
-	})
+	databaseArgs := cfg.DatabaseArgs()
+	databaseArgs.VpcID = network.VpcID
+	databaseArgs.SubnetIDs = network.PrivateSubnetIDs
+	database, err := infra.NewDatabase(ctx, "database", databaseArgs)
 	if err != nil {
 		return err
 	}
 
-	s := cfg.Service
-	appSecrets := map[string]pulumi.StringInput{}
-	for k, v := range s.AppSecrets {
-		appSecrets[k] = v.Value
-	}
-	var secretKeyBase pulumi.StringInput
-	if s.SecretKeyBase.Set {
-		secretKeyBase = s.SecretKeyBase.Value
-	}
-	svc, err := infra.NewAppService(ctx, "app", &infra.AppServiceArgs{
-		Account:                account,
-		VpcID:                  network.VpcID,
-		PublicSubnetIDs:        network.PublicSubnetIDs,
-		PrivateSubnetIDs:       network.PrivateSubnetIDs,
-		Database:               database.Endpoint(),
-		HTTPS:                  cfg.Domain.Enabled(),
-		ImageTag:               s.ImageTag,
-		BuildContext:           s.AppBuildContext,
-		Dockerfile:             s.AppDockerfile,
-		ContainerPort:          s.ContainerPort,
-		CPU:                    s.CPU,
-		Memory:                 s.Memory,
-		CPUArchitecture:        s.CPUArchitecture,
-		WritableRootFilesystem: !s.ReadonlyRootFilesystem,
-		DesiredCount:           s.DesiredCount,
-		MinCount:               s.MinCount,
-		MaxCount:               s.MaxCount,
-		CPUTargetPercent:       s.CPUTargetPercent,
-		RequestsPerTarget:      s.RequestsPerTarget,
-		HealthCheck: infra.HealthCheck{
-			Path:               s.HealthCheckPath,
-			IntervalSeconds:    s.HealthCheckIntervalSeconds,
-			TimeoutSeconds:     s.HealthCheckTimeoutSeconds,
-			HealthyThreshold:   s.HealthyThreshold,
-			UnhealthyThreshold: s.UnhealthyThreshold,
-		},
-		HealthCheckGraceSeconds:    s.HealthCheckGraceSeconds,
-		DeregistrationDelaySeconds: s.DeregistrationDelaySeconds,
-		LogRetentionDays:           s.LogRetentionDays,
-		Spot:                       s.Spot,
-		ContainerInsights:          s.ContainerInsights,
-		AllowedCidrs:               s.AllowedCidrs,
-		AppEnv:                     s.AppEnv,
-		AppSecrets:                 appSecrets,
-		SecretKeyBase:              secretKeyBase,
-		DeletionProtection:         cfg.IsProd(),
-		ForceDestroy:               !cfg.IsProd(),
-		ImmutableImageTags:         cfg.IsProd(),
-		MigrateBeforeDeploy:        s.MigrateBeforeDeploy,
-	})
+	serviceArgs := cfg.ServiceArgs(account)
+	serviceArgs.VpcID = network.VpcID
+	serviceArgs.PublicSubnetIDs = network.PublicSubnetIDs
+	serviceArgs.PrivateSubnetIDs = network.PrivateSubnetIDs
+	serviceArgs.Database = database.Endpoint()
+	svc, err := infra.NewAppService(ctx, "app", serviceArgs)
 	if err != nil {
 		return err
 	}
