@@ -70,3 +70,23 @@ func MarshalPolicy(d PolicyDocument) (string, error) {
 	b, err := json.Marshal(d)
 	return string(b), err
 }
+
+// trustPolicy lets one AWS service assume a role. conditions nil is the plain trust AWS documents.
+func trustPolicy(service string, conditions map[string]any) PolicyDocument {
+	return PolicyDocument{Statement: []Statement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": service},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: conditions,
+	}}}
+}
+
+// sourceGuard limits a service principal to acting for this account and, when sourceArnPattern is
+// set, for matching resources only (the confused-deputy guard).
+func (a Account) sourceGuard(sourceArnPattern string) map[string]any {
+	c := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": a.AccountID}}
+	if sourceArnPattern != "" {
+		c["ArnLike"] = map[string]any{"aws:SourceArn": sourceArnPattern}
+	}
+	return c
+}

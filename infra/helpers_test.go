@@ -65,3 +65,20 @@ func withProdDomain(stack string, values map[string]string) map[string]string {
 	}
 	return values
 }
+
+// assertNoWildcards fails for any statement that allows a wildcard action or every resource.
+func assertNoWildcards(t testing.TB, doc PolicyDocument) {
+	t.Helper()
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			if strings.Contains(a, "*") {
+				t.Errorf("statement %s allows wildcard action %q", st.Sid, a)
+			}
+		}
+		for _, r := range st.Resource {
+			if r == "*" {
+				t.Errorf("statement %s allows every resource", st.Sid)
+			}
+		}
+	}
+}

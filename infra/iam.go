@@ -21,15 +21,7 @@ var UploadObjectActions = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObj
 
 // ecsTasksTrust lets only ECS tasks in this account assume a role (confused-deputy guard).
 func ecsTasksTrust(acct Account) PolicyDocument {
-	return PolicyDocument{Statement: []Statement{{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"},
-		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": acct.AccountID},
-			"ArnLike":      map[string]any{"aws:SourceArn": acct.ARN("ecs", "*")},
-		},
-	}}}
+	return trustPolicy("ecs-tasks.amazonaws.com", acct.sourceGuard(acct.ARN("ecs", "*")))
 }
 
 // parameterPathARN is every SSM parameter under path ("/<project>/<stack>").
@@ -123,9 +115,7 @@ func newTaskRoles(ctx *pulumi.Context, name string, acct Account, path string, d
 	}
 	// AWS documents the SourceArn/SourceAccount guard for task roles only; the execution role
 	// keeps the documented plain trust so ECS can always assume it to pull and start the task.
-	execTrust, err := MarshalPolicy(PolicyDocument{Statement: []Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
-	}}})
+	execTrust, err := MarshalPolicy(trustPolicy("ecs-tasks.amazonaws.com", nil))
 	if err != nil {
 		return nil, err
 	}

@@ -94,9 +94,7 @@ func migrationRunnerPolicy(acct Account, family, clusterArn, clusterName, execRo
 // env. A failed migration fails the invocation; the caller makes the service depend on it.
 func newMigrationRunner(ctx *pulumi.Context, name string, m migrationArgs, parent pulumi.ResourceOption) (*lambda.Invocation, error) {
 	// The documented plain Lambda trust, as for the ECS execution role.
-	trust, err := MarshalPolicy(PolicyDocument{Statement: []Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "lambda.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
-	}}})
+	trust, err := MarshalPolicy(trustPolicy("lambda.amazonaws.com", nil))
 	if err != nil {
 		return nil, err
 	}

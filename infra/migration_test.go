@@ -215,18 +215,7 @@ func TestMigrationRunnerPolicy(t *testing.T) {
 	if !reflect.DeepEqual(got.Statement, wantParsed) {
 		t.Errorf("runner policy:\n got %+v\nwant %+v", got.Statement, wantParsed)
 	}
-	for _, s := range got.Statement {
-		for _, a := range s.Action {
-			if strings.Contains(a, "*") {
-				t.Errorf("statement %s allows a wildcard action %q", s.Sid, a)
-			}
-		}
-		for _, res := range s.Resource {
-			if res == "*" {
-				t.Errorf("statement %s applies to every resource", s.Sid)
-			}
-		}
-	}
+	assertNoWildcards(t, got)
 	fn := one(t, r.res, lambdaFunctionType)
 	if !slices.Contains(fn.DependsOn, grant.URN) {
 		t.Errorf("%s DependsOn = %v, missing its policy %s (the first invocation would be denied)", fn.Name, fn.DependsOn, grant.URN)

@@ -248,15 +248,7 @@ func newFlowLogs(ctx *pulumi.Context, name string, vpcID pulumi.StringInput, a N
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	trust, err := MarshalPolicy(PolicyDocument{Statement: []Statement{{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
-		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": a.Account.AccountID},
-			"ArnLike":      map[string]any{"aws:SourceArn": a.Account.ARN("ec2", "vpc-flow-log/*")},
-		},
-	}}})
+	trust, err := MarshalPolicy(trustPolicy("vpc-flow-logs.amazonaws.com", a.Account.sourceGuard(a.Account.ARN("ec2", "vpc-flow-log/*"))))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -10,16 +10,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// serviceTrust lets one AWS service principal in this account assume a role.
-func serviceTrust(acct Account, principal string) PolicyDocument {
-	return PolicyDocument{Statement: []Statement{{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": principal},
-		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct.AccountID}},
-	}}}
-}
-
 // rotationEventPattern matches a successful rotation of exactly this secret. Secrets Manager
 // logs RotationSucceeded as a service event; both CloudTrail detail types are accepted.
 func rotationEventPattern(secretArn string) (string, error) {
@@ -64,7 +54,7 @@ func redeployDefinition(clusterArn, serviceArn string) (string, error) {
 // DATABASE_PASSWORD only when a task starts, RDS rotates a managed password every 7 days and
 // that cannot be turned off; without this, new connections fail a week after the first deploy.
 func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secretArn pulumi.StringInput, cluster *ecs.Cluster, service *ecs.Service, parent pulumi.ResourceOption) error {
-	sfnTrust, err := MarshalPolicy(serviceTrust(acct, "states.amazonaws.com"))
+	sfnTrust, err := MarshalPolicy(trustPolicy("states.amazonaws.com", acct.sourceGuard("")))
 	if err != nil {
 		return err
 	}
@@ -96,7 +86,7 @@ func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secret
 		return err
 	}
 
-	eventsTrust, err := MarshalPolicy(serviceTrust(acct, "events.amazonaws.com"))
+	eventsTrust, err := MarshalPolicy(trustPolicy("events.amazonaws.com", acct.sourceGuard("")))
 	if err != nil {
 		return err
 	}
