@@ -36,15 +36,16 @@ func loadStack(t testing.TB, stack string) *mockengine.StackConfig {
 func runStack(t testing.TB, stack string, overrides map[string]string) (*mockengine.Result, error) {
 	t.Helper()
 	sc := loadStack(t, stack)
-	opts := sc.Options(stack)
-	opts.Config = maps.Clone(opts.Config)
+	// Overrides change what the stack file sets; the CLI then fills in Pulumi.yaml's defaults.
+	sc.Values = maps.Clone(sc.Values)
 	for k, v := range overrides {
 		if v == "" {
-			delete(opts.Config, k)
+			delete(sc.Values, k)
 		} else {
-			opts.Config[k] = v
+			sc.Values[k] = v
 		}
 	}
+	opts := sc.Options(stack)
 	opts.Setup = registerStackZone(opts.Config)
 	return runDeploy(opts)
 }
@@ -195,7 +196,6 @@ var badConfig = []struct {
 	{"environment spelled out", "", map[string]string{"rails-infra:environment": "production"}, "rails-infra:environment", "dev | prod"},
 	{"environment capitalised", "", map[string]string{"rails-infra:environment": "Prod"}, "rails-infra:environment", "dev | prod"},
 	{"the prod stack with dev defaults", "prod", map[string]string{"rails-infra:environment": "dev"}, "rails-infra:environment", "looks like production"},
-	{"no region", "", map[string]string{"aws:region": ""}, "aws:region", "region"},
 	{"a region that is a city", "", map[string]string{"aws:region": "tokyo"}, "aws:region", "not an AWS region"},
 	{"a misspelled key", "", map[string]string{"rails-infra:vpcCIDR": "10.0.0.0/16"}, "rails-infra:vpcCIDR", `Did you mean "vpcCidr"`},
 	{"an unknown key", "", map[string]string{"rails-infra:webScale": "true"}, "rails-infra:webScale", "not a rails-infra setting"},

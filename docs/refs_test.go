@@ -1,13 +1,14 @@
 package docs
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rails-infra/rails-infra/infra"
 )
 
 // ref is one config key or stack output named in a doc or script.
@@ -117,31 +118,10 @@ func configKey(operand string) (string, bool) {
 }
 
 // configKeys are the keys declared under config: in Pulumi.yaml.
+// configKeys are the keys the program reads (declared in Pulumi.yaml or listed there as optional).
 func configKeys(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	key := regexp.MustCompile(`^  ([A-Za-z][A-Za-z0-9]*):\s*$`)
-	var keys []string
-	inConfig := false
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := s.Text()
-		if !strings.HasPrefix(line, " ") && strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "#") {
-			inConfig = strings.HasPrefix(line, "config:")
-			continue
-		}
-		if m := key.FindStringSubmatch(line); inConfig && m != nil {
-			keys = append(keys, m[1])
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return keys
+	return infra.KnownKeys()
 }
 
 // exports are the stack outputs main.go exports, found as export("<name>" calls.

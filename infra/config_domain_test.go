@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
 
@@ -239,38 +238,6 @@ func TestDomainConfigNeverPrintsTheClientSecret(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), fullOIDC["oidcClientSecret"]) {
 		t.Errorf("the error shows the client secret:\n%v", err)
-	}
-}
-
-// Pulumi.yaml must state the same defaults as Go for the keys whose default is fixed.
-func TestDomainDefaultsMatchPulumiYaml(t *testing.T) {
-	proj, err := workspace.LoadProject("../Pulumi.yaml")
-	if err != nil {
-		t.Fatalf("loading Pulumi.yaml: %v", err)
-	}
-	for key, want := range map[string]string{
-		"sslPolicy":                    string(DefaultSSLPolicy),
-		"oidcScope":                    DefaultOIDCScope,
-		"oidcSessionTimeoutSeconds":    fmt.Sprint(DefaultOIDCSessionTimeoutSeconds),
-		"oidcOnUnauthenticatedRequest": string(OIDCAuthenticate),
-	} {
-		decl, ok := proj.Config[key]
-		if !ok {
-			t.Errorf("Pulumi.yaml does not declare %s", key)
-			continue
-		}
-		if got := fmt.Sprint(decl.Default); got != want {
-			t.Errorf("Pulumi.yaml %s default = %q, want the Go default %q", key, got, want)
-		}
-	}
-	for _, key := range []string{"domainName", "subjectAlternativeNames", "hostedZoneName", "hostedZoneId",
-		"oidcIssuer", "oidcAuthorizationEndpoint", "oidcTokenEndpoint", "oidcUserInfoEndpoint", "oidcClientId"} {
-		if decl, ok := proj.Config[key]; !ok || decl.Default != nil {
-			t.Errorf("Pulumi.yaml %s: declared %v, default %v; want declared with no default", key, ok, decl.Default)
-		}
-	}
-	if decl := proj.Config["oidcClientSecret"]; !decl.Secret {
-		t.Errorf("Pulumi.yaml oidcClientSecret is not declared secret: true")
 	}
 }
 

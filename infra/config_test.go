@@ -3,6 +3,8 @@ package infra
 import (
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -124,44 +126,70 @@ func TestKeysOfOtherNamespacesAreNotRejected(t *testing.T) {
 	}
 }
 
-// TestPulumiYamlDeclaresEveryKey keeps Pulumi.yaml, the CLI's type check, honest: every
-// key the program reads is declared with a type and description, nothing else is, and a
-// declared default equals the Go default in every environment.
-func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
+// dependentDefaults are keys whose default follows another key, so no constant in Pulumi.yaml
+// can be right for every stack.
+var dependentDefaults = map[string]string{
+	"dbEngineVersion":       "follows dbEngine",
+	"dbMaxAllocatedStorage": "follows dbAllocatedStorage",
+	"dbPerformanceInsights": "follows dbInstanceClass and the environment",
+}
+
+// undeclaredLine is one entry of Pulumi.yaml's commented list of optional, undeclared keys.
+var undeclaredLine = regexp.MustCompile(`^  # ([a-zA-Z]+) \((string|integer|boolean|object|array of string)(, secret)?\): (.+)$`)
+
+// TestPulumiYamlDeclaresOnlyWhatTheCLICanDefault keeps Pulumi.yaml true to the CLI's two rules:
+// a declared key without a default is required, and a declared default is written into every
+// stack's config. So exactly the keys with one constant default for every environment, whose
+// presence switches nothing on and that are not secret, are declared (typed, default equal to
+// Go's); every other key the program reads is listed in the commented block, with its type.
+func TestPulumiYamlDeclaresOnlyWhatTheCLICanDefault(t *testing.T) {
 	proj, err := workspace.LoadProject("../Pulumi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	declared := map[string]workspace.ProjectConfigType{}
-	for k, v := range proj.Config {
-		declared[k] = v
+	raw, err := os.ReadFile("../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	known := KnownKeys()
-	for _, k := range known {
-		if _, ok := declared[k]; !ok {
-			t.Errorf("Pulumi.yaml does not declare %s, which the program reads", k)
+	listed := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if m := undeclaredLine.FindStringSubmatch(line); m != nil {
+			listed[m[1]] = m[4]
 		}
 	}
 	dev, prod := Defaults(EnvDev), Defaults(EnvProd)
-	for k, decl := range declared {
-		if !slices.Contains(known, k) {
-			t.Errorf("Pulumi.yaml declares %s, which the program never reads", k)
-			continue
-		}
-		if decl.Type == nil || decl.Description == "" {
-			t.Errorf("Pulumi.yaml %s: needs a type and a description", k)
-		}
-		if decl.Default != nil {
-			want := yamlText(decl.Default)
-			if dev[k] != want || prod[k] != want {
-				t.Errorf("Pulumi.yaml default of %s = %s, but Go defaults are dev=%s prod=%s", k, want, dev[k], prod[k])
+	for _, k := range KnownKeys() {
+		_, hasDefault := dev[k]
+		declarable := hasDefault && dev[k] != "" && dev[k] == prod[k] && dependentDefaults[k] == "" &&
+			!slices.Contains(oidcOptionalKeys, k)
+		decl, declared := proj.Config[k]
+		_, inList := listed[k]
+		switch {
+		case declared && inList:
+			t.Errorf("%s is both declared and listed as undeclared in Pulumi.yaml", k)
+		case declarable && !declared:
+			t.Errorf("%s has one default for every environment (%s): declare it in Pulumi.yaml with type and default", k, dev[k])
+		case !declarable && declared:
+			t.Errorf("Pulumi.yaml declares %s, but the CLI would then require it or write a default into every stack "+
+				"(Go default dev=%q prod=%q%s): list it in the commented block instead", k, dev[k], prod[k], dependentDefaults[k])
+		case !declared && !inList:
+			t.Errorf("%s is read by the program but neither declared nor listed in Pulumi.yaml", k)
+		case declared:
+			if decl.Type == nil || decl.Description == "" || decl.Default == nil {
+				t.Errorf("Pulumi.yaml %s: needs a type, a default and a description", k)
+			} else if want := yamlText(decl.Default); want != dev[k] {
+				t.Errorf("Pulumi.yaml default of %s = %s, Go default = %s", k, want, dev[k])
 			}
-			continue
 		}
-		// No declared default is right only when the Go default depends on the environment or
-		// on another key, and then the description must say how.
-		if d, ok := dev[k]; ok && d != "" && d != "[]" && !strings.Contains(decl.Description, "Default:") {
-			t.Errorf("%s has Go default dev=%q prod=%q but Pulumi.yaml neither declares it nor explains it with \"Default: ...\"", k, d, prod[k])
+	}
+	for k := range proj.Config {
+		if !strings.Contains(k, ":") && !slices.Contains(KnownKeys(), k) {
+			t.Errorf("Pulumi.yaml declares %s, which the program never reads", k)
+		}
+	}
+	for k := range listed {
+		if !slices.Contains(KnownKeys(), k) {
+			t.Errorf("Pulumi.yaml lists %s, which the program never reads", k)
 		}
 	}
 }
@@ -206,5 +234,16 @@ func TestEnumFixSuggestsAValueThatWorks(t *testing.T) {
 			}
 			t.Errorf("no problem names %s; got:\n%v", tc.key, cerr)
 		})
+	}
+}
+
+// Pulumi.yaml gives every stack a region, but a program run without it (another CLI setup,
+// a Source without the project's values) must still name the key instead of building ARNs
+// with an empty region.
+func TestAConfigWithoutARegionNamesTheKey(t *testing.T) {
+	_, err := Parse(MapSource{Values: map[string]string{}}, Namespace, "dev")
+	var cerr *ConfigError
+	if !errors.As(err, &cerr) || !strings.Contains(cerr.Error(), "aws:region") {
+		t.Fatalf("err = %v, want a *ConfigError naming aws:region", err)
 	}
 }

@@ -12,25 +12,6 @@ import (
 	"testing"
 )
 
-// requireShellcheck finds shellcheck or fails: CI installs it (apt-get install -y shellcheck), and a
-// skipped lint would pass silently.
-func requireShellcheck(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("shellcheck")
-	if err != nil {
-		t.Fatal("shellcheck is not installed; install it with `apt-get install -y shellcheck` (Debian/Ubuntu) or `brew install shellcheck`")
-	}
-	return path
-}
-
-func TestEntrypointPassesShellcheck(t *testing.T) {
-	sc := requireShellcheck(t)
-	out, err := exec.Command(sc, "--shell=bash", "--severity=style", filepath.Join("bin", "docker-entrypoint")).CombinedOutput()
-	if err != nil {
-		t.Errorf("shellcheck bin/docker-entrypoint: %v\n%s", err, out)
-	}
-}
-
 // appUID is the image's USER; the entrypoint runs as it in these tests, as it does on ECS.
 const appUID = 1000
 

@@ -189,9 +189,13 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 	if err != nil {
 		return nil, err
 	}
+	// What the Pulumi CLI refuses before the program runs, the plan refuses too.
+	if err := sc.Validate(stack); err != nil {
+		return nil, err
+	}
 	// Parse first: it reports every problem at once and yields the waivers and environment
 	// without registering anything.
-	cfg, err := infra.Parse(infra.MapSource{Values: sc.Values, SecretKeys: sc.SecretKeys}, sc.Project, stack)
+	cfg, err := infra.Parse(infra.MapSource{Values: sc.Effective(), SecretKeys: sc.SecretKeys}, sc.Project, stack)
 	if err != nil {
 		return nil, err
 	}
