@@ -52,8 +52,9 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	}
 
 	// Each component takes its settings from config; main wires the components together.
-	networkArgs := cfg.NetworkArgs(account)
-	network, err := infra.NewNetwork(ctx, "network", networkArgs)
+	networkArgs := cfg.Network
+	networkArgs.Account = account
+	network, err := infra.NewNetwork(ctx, "network", &networkArgs)
 	if err != nil {
 		return err
 	}

@@ -2,19 +2,6 @@ package infra
 
 import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-// NetworkArgs maps the network settings to the component's arguments.
-func (c *Config) NetworkArgs(account Account) *NetworkArgs {
-	n := c.Network
-	return &NetworkArgs{
-		Account:              account,
-		CidrBlock:            n.VpcCidr,
-		AvailabilityZones:    n.AvailabilityZones,
-		NatGateways:          n.NatGateways,
-		VpcEndpoints:         n.VpcEndpoints,
-		FlowLogRetentionDays: n.FlowLogRetentionDays,
-	}
-}
-
 // DatabaseArgs maps the database settings; the caller adds the VPC and subnets.
 func (c *Config) DatabaseArgs() *DatabaseArgs {
 	d := c.Database

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -21,25 +22,23 @@ const Namespace = "rails-infra"
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
 
-// Environment decides the per-environment defaults and the data-safety rules.
-type Environment string
-
-const (
-	// EnvDev is cheap and easy to tear down, but still encrypted and private.
-	EnvDev Environment = "dev"
-	// EnvProd protects data: deletion protection, final snapshots, protect, versioning.
-	EnvProd Environment = "prod"
-)
-
-// Config is the whole typed configuration of one stack, loaded and validated once.
+// Config is the whole typed configuration of one stack: the components' own Args, read from
+// the stack's config and validated by the components' own rules, before anything is registered.
+//
+// A config key maps to one Args field, tagged `config:"key"`, of the same name and polarity
+// (database keys drop their "db" prefix inside DatabaseArgs). This file only parses the form of
+// each value (a number, a boolean, a list, a secret) and names problems by key.
 type Config struct {
 	Project     string
 	Stack       string
 	Environment Environment
-	// Region is aws:region; every stack must set it so ARNs, endpoints and prices are deterministic.
+	// Region is aws:region; every stack has one (Pulumi.yaml gives a project value), so ARNs,
+	// endpoints and prices are deterministic.
 	Region string
 
-	Network  NetworkConfig
+	Network NetworkArgs
+
+	// Sections still read by config_legacy.go until converted.
 	Database DatabaseConfig
 	Service  ServiceConfig
 	Domain   DomainConfig
@@ -48,6 +47,25 @@ type Config struct {
 
 // IsProd reports whether data-safety rules apply.
 func (c *Config) IsProd() bool { return c.Environment == EnvProd }
+
+// Profile is the stack's dev/prod profile.
+func (c *Config) Profile() Profile { return ProfileOf(c.Environment) }
+
+// section is one component's Args inside Config.
+type section struct {
+	name string // for Go-side names: "NetworkArgs"
+	args any    // pointer to the Args struct
+	// problems runs the component's own rules on the defaulted args.
+	problems func() []FieldProblem
+	// defaults fills every unset field, as NewX does.
+	defaults func()
+}
+
+func (c *Config) sections() []section {
+	return []section{
+		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
+	}
+}
 
 // Problem is one invalid config value. Its String form names the key, the value,
 // what is allowed and how to fix it.
@@ -130,15 +148,7 @@ func (s ctxSource) Keys() []string {
 	if json.Unmarshal([]byte(raw), &m) != nil {
 		return nil
 	}
-	return MapSource{Values: toStringMap(m)}.Keys()
-}
-
-func toStringMap(m map[string]any) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = fmt.Sprint(v)
-	}
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // LoadConfig reads and validates the stack's config. It registers nothing, so a
@@ -147,98 +157,146 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 	return Parse(ctxSource{ctx}, ctx.Project(), ctx.Stack())
 }
 
-// Parse applies defaults, then validates every key and cross-key rule, and returns
-// all problems at once as a *ConfigError.
+// Parse reads every key into its Args field, fills the defaults the components would, runs the
+// components' rules, and returns all problems at once as a *ConfigError.
 func Parse(src Source, project, stack string) (*Config, error) {
 	r := &reader{src: src, read: map[string]bool{}}
 	c := &Config{Project: project, Stack: stack}
-	c.Environment = Environment(r.enum("environment", string(defaultEnvironment(stack)),
-		"Pick the profile that sets safe defaults: dev (cheap, easy teardown) or prod (data protected).",
-		string(EnvDev), string(EnvProd)))
-	if strings.HasPrefix(strings.ToLower(stack), "prod") && c.Environment != EnvProd {
-		r.fail("environment", string(c.Environment),
-			fmt.Sprintf("stack %q looks like production but would get dev defaults (no deletion protection, no final snapshot).", stack),
-			"pulumi config set environment prod (or rename the stack)")
-	}
+	c.Environment = r.environment(stack)
 	c.Region = r.region()
-
-	r.network(c)
-	r.database(c)
-	r.service(c)
-	r.domain(c)
-	r.policy(c)
+	c.Network.Environment = c.Environment
+	for _, s := range c.sections() {
+		r.section(s)
+	}
+	r.legacySections(c)
 	r.crossChecks(c)
 	r.unknownKeys()
-
 	if len(r.problems) > 0 {
 		return nil, &ConfigError{Problems: r.problems}
 	}
 	return c, nil
 }
 
+// crossChecks holds the rules about which components a stack has.
+func (r *reader) crossChecks(c *Config) {
+	r.legacyCrossChecks(c)
+}
+
 // KnownKeys lists every project key the program reads, unqualified and sorted. Pulumi.yaml
-// must declare exactly these.
+// declares or lists exactly these.
 func KnownKeys() []string {
-	keys := []string{}
-	for k := range describe(EnvDev).read {
-		if !strings.Contains(k, ":") {
-			keys = append(keys, k)
+	keys := append([]string{"environment"}, legacyKeys()...)
+	var c Config
+	for _, s := range c.sections() {
+		for _, f := range fieldsOf(reflect.TypeOf(s.args).Elem(), "") {
+			keys = append(keys, f.key)
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 
-// Defaults returns the Go default of every key that has one, as config text, for env.
-// Pulumi.yaml's declared defaults must match these.
+// Defaults returns, for env, the default of every key whose Args field has one when unset, as
+// config text. Pulumi.yaml's declared defaults must match these.
 func Defaults(env Environment) map[string]string {
-	return describe(env).defaults
-}
-
-// describe runs every section reader on empty input to discover keys and defaults.
-func describe(env Environment) *reader {
-	r := &reader{src: MapSource{}, read: map[string]bool{}, defaults: map[string]string{}}
-	c := &Config{Environment: env}
-	r.enum("environment", string(env), "", string(EnvDev), string(EnvProd))
-	delete(r.defaults, "environment") // derived from the stack name, not a constant
-	r.network(c)
-	r.database(c)
-	r.service(c)
-	r.domain(c)
-	r.policy(c)
-	return r
-}
-
-func defaultEnvironment(stack string) Environment {
-	if strings.HasPrefix(strings.ToLower(stack), "prod") {
-		return EnvProd
+	c := Config{Environment: env}
+	c.Network.Environment = env
+	out := legacyDescribe(env).defaults
+	for _, s := range c.sections() {
+		s.defaults()
+		v := reflect.ValueOf(s.args).Elem()
+		for _, f := range fieldsOf(v.Type(), "") {
+			if text, ok := defaultText(v.FieldByIndex(f.index)); ok {
+				out[f.key] = text
+			}
+		}
 	}
-	return EnvDev
+	return out
 }
 
-// reader reads typed values and collects problems instead of stopping at the first.
+func defaultText(v reflect.Value) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return v.String(), v.String() != ""
+	case reflect.Int:
+		return strconv.Itoa(int(v.Int())), true
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool()), true
+	case reflect.Pointer:
+		if v.IsNil() || v.Elem().Kind() == reflect.Struct {
+			return "", false
+		}
+		return defaultText(v.Elem())
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return "", false
+		}
+		b, _ := json.Marshal(v.Interface())
+		return string(b), true
+	}
+	return "", false
+}
+
+// field is one config-tagged field of an Args struct (or of a group inside it).
+type field struct {
+	key     string
+	path    string // Field path: "VpcCidr", "OIDC.Issuer"
+	index   []int  // from the Args struct; a group's fields go through its pointer
+	group   []int  // the group pointer's index, for grouped fields
+	secret  bool
+	example string
+}
+
+var stringInputType = reflect.TypeOf((*pulumi.StringInput)(nil)).Elem()
+
+// fieldsOf lists the config fields of t: `config:"key"` (`,secret` for secrets), and groups
+// tagged `config:",group"`, a pointer to a struct that exists only when one of its keys is set.
+func fieldsOf(t reflect.Type, prefix string) []field {
+	var out []field
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("config")
+		if !ok {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if opts == "group" {
+			for _, g := range fieldsOf(sf.Type.Elem(), prefix+sf.Name+".") {
+				g.group = []int{i}
+				out = append(out, g)
+			}
+			continue
+		}
+		out = append(out, field{key: name, path: prefix + sf.Name, index: []int{i}, secret: opts == "secret", example: sf.Tag.Get("example")})
+	}
+	return out
+}
+
+// keyOf finds the config key of a field path in the Args type t; aliases name fields that are
+// another component's setting (the domain's health check path is the service's healthCheckPath).
+func keyOf(t reflect.Type, path string) string {
+	for _, f := range fieldsOf(t, "") {
+		if f.path == path {
+			return f.key
+		}
+	}
+	if k, ok := fieldAliases[path]; ok {
+		return k
+	}
+	return ""
+}
+
+// fieldAliases map fields that carry another component's setting to its key.
+var fieldAliases = map[string]string{
+	"Target.HealthCheckPath": "healthCheckPath",
+}
+
+// reader reads raw values into fields and collects problems instead of stopping at the first.
 type reader struct {
 	src      Source
 	read     map[string]bool
-	defaults map[string]string // filled only by describe()
+	defaults map[string]string // legacy: filled only by legacyDescribe()
 	problems []Problem
-}
-
-func (r *reader) noteDefault(key string, def any) {
-	if r.defaults == nil {
-		return
-	}
-	switch d := def.(type) {
-	case []string:
-		if d == nil {
-			r.defaults[key] = ""
-			return
-		}
-		b, _ := json.Marshal(d)
-		r.defaults[key] = string(b)
-	default:
-		r.defaults[key] = fmt.Sprint(d)
-	}
 }
 
 func qualify(key string) string { return Namespace + ":" + key }
@@ -262,6 +320,32 @@ func setFix(key, example string) string {
 	return fmt.Sprintf("pulumi config set %s %s", key, example)
 }
 
+func (r *reader) environment(stack string) Environment {
+	def := defaultEnvironment(stack)
+	env := def
+	if v, ok := r.raw("environment"); ok {
+		v = strings.TrimSpace(v)
+		env = Environment(v)
+		if !slices.Contains(Environments, env) {
+			fix := string(def)
+			for _, e := range Environments {
+				if strings.EqualFold(string(e), v) {
+					fix = string(e)
+				}
+			}
+			r.fail("environment", v, "must be one of dev | prod. Pick the profile that sets safe defaults: dev (cheap, easy teardown) or prod (data protected).",
+				setFix("environment", fix))
+			env = def
+		}
+	}
+	if def == EnvProd && env != EnvProd {
+		r.fail("environment", string(env),
+			fmt.Sprintf("stack %q looks like production but would get dev defaults (no deletion protection, no final snapshot).", stack),
+			"pulumi config set environment prod (or rename the stack)")
+	}
+	return env
+}
+
 func (r *reader) region() string {
 	r.read["aws:region"] = true
 	v, ok := r.src.Get("aws:region")
@@ -281,151 +365,302 @@ func (r *reader) region() string {
 	return v
 }
 
-func (r *reader) str(key, def string) string {
-	if v, ok := r.raw(key); ok {
-		return strings.TrimSpace(v)
-	}
-	r.noteDefault(key, def)
-	return def
-}
-
-func (r *reader) integer(key string, def, lo, hi int, example string) int {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		r.fail(key, v, fmt.Sprintf("must be a whole number from %d to %d.", lo, hi), setFix(key, example))
-		return def
-	}
-	if n < lo || n > hi {
-		r.fail(key, v, fmt.Sprintf("must be from %d to %d.", lo, hi), setFix(key, example))
-	}
-	return n
-}
-
-// oneOfInt accepts only the listed values (e.g. CloudWatch retention days).
-func (r *reader) oneOfInt(key string, def int, allowed []int) int {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || !slices.Contains(allowed, n) {
-		r.fail(key, v, fmt.Sprintf("must be one of %s.", joinInts(allowed)), setFix(key, strconv.Itoa(def)))
-		return def
-	}
-	return n
-}
-
-func (r *reader) boolean(key string, def bool) bool {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
-	}
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	r.fail(key, v, "must be true or false.", setFix(key, strconv.FormatBool(def)))
-	return def
-}
-
-// enum accepts exactly one of allowed (case-sensitive, as AWS and awsx are).
-func (r *reader) enum(key, def, hint string, allowed ...string) string {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
-	}
-	v = strings.TrimSpace(v)
-	if !slices.Contains(allowed, v) {
-		reason := fmt.Sprintf("must be one of %s.", strings.Join(allowed, " | "))
-		if hint != "" {
-			reason += " " + hint
+// section reads one component's keys, fills its defaults, then runs its rules. A key set to a
+// zero value (cpu: 0) keeps it, so the component's rule reports it instead of a default hiding it.
+func (r *reader) section(s section) {
+	v := reflect.ValueOf(s.args).Elem()
+	fields := fieldsOf(v.Type(), "")
+	explicitZero := map[string]bool{}
+	var malformed []field
+	for _, f := range fields {
+		raw, ok := r.raw(f.key)
+		if !ok {
+			continue
 		}
-		// Suggest the value the user most likely meant: the same word in the right case, else
-		// the default (allowed[0] may be a value that is only valid with other settings).
-		fix := def
-		for _, a := range allowed {
-			if strings.EqualFold(a, v) {
-				fix = a
+		target := r.fieldValue(v, f)
+		if !r.parse(f, raw, target) {
+			malformed = append(malformed, f)
+			continue
+		}
+		if target.Kind() != reflect.Pointer && target.IsZero() {
+			explicitZero[f.path] = true
+		}
+	}
+	s.defaults()
+	for _, f := range fields {
+		if explicitZero[f.path] {
+			target := r.fieldValue(v, f)
+			target.SetZero()
+		}
+	}
+	n := configNamer(v.Type())
+	// A malformed whole number is reported with its own rule's words ("must be one of 1, 3, 5,
+	// ..."): the rules run once with a value no rule accepts standing in for it.
+	ruleFor := map[string]FieldProblem{}
+	var ints []field
+	for _, f := range malformed {
+		if t := r.fieldValue(v, f); t.Kind() == reflect.Int {
+			ints = append(ints, f)
+		}
+	}
+	if len(ints) > 0 {
+		saved := make([]int64, len(ints))
+		for i, f := range ints {
+			t := r.fieldValue(v, f)
+			saved[i] = t.Int()
+			t.SetInt(math.MinInt32)
+		}
+		for _, p := range s.problems() {
+			if _, seen := ruleFor[p.Field]; !seen {
+				ruleFor[p.Field] = p
 			}
 		}
-		r.fail(key, v, reason, setFix(key, fix))
-		return def
+		for i, f := range ints {
+			r.fieldValue(v, f).SetInt(saved[i])
+		}
 	}
-	return v
+	bad := map[string]bool{}
+	for _, f := range malformed {
+		bad[f.path] = true
+		target := r.fieldValue(v, f)
+		example := f.example
+		if text, ok := defaultText(target); ok {
+			example = text
+		}
+		if p, ok := ruleFor[f.path]; ok {
+			raw, _ := r.src.Get(qualify(f.key))
+			r.fail(f.key, raw, "is not a whole number: it "+n.namer().text(p.Reason), n.fix(p.Fix))
+			continue
+		}
+		r.formProblem(f, example)
+	}
+	for _, p := range s.problems() {
+		if bad[p.Field] {
+			continue // the default standing in for a malformed value
+		}
+		key := n.key(p.Field)
+		r.problems = append(r.problems, Problem{
+			Key: qualify(key), Value: p.Value, Secret: r.src.IsSecret(qualify(key)),
+			Reason: n.namer().text(p.Reason), Fix: n.fix(p.Fix),
+		})
+	}
 }
 
-// stringList reads a YAML/JSON array of strings.
-func (r *reader) stringList(key string, def []string, example string) []string {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
+// fieldValue returns the settable field, allocating its group when needed.
+func (r *reader) fieldValue(v reflect.Value, f field) reflect.Value {
+	if f.group == nil {
+		return v.FieldByIndex(f.index)
 	}
-	var out []string
-	if err := json.Unmarshal([]byte(v), &out); err != nil {
-		r.fail(key, v, "must be a list of strings.", fmt.Sprintf("pulumi config set --path '%s[0]' %s", key, example))
-		return def
+	g := v.FieldByIndex(f.group)
+	if g.IsNil() {
+		g.Set(reflect.New(g.Type().Elem()))
 	}
-	return out
+	return g.Elem().FieldByIndex(f.index)
 }
 
-// stringMap reads a YAML/JSON object of string values.
-func (r *reader) stringMap(key, example string) map[string]string {
-	v, ok := r.raw(key)
-	if !ok {
-		return map[string]string{}
+// parse writes raw into target by its Go type. It reports whether raw had the right form;
+// a secret's form problems are reported here, never with its value.
+func (r *reader) parse(f field, raw string, target reflect.Value) bool {
+	key := qualify(f.key)
+	t := target.Type()
+	if f.secret {
+		return r.parseSecret(f, raw, target)
 	}
-	var raw map[string]any
-	if err := json.Unmarshal([]byte(v), &raw); err != nil {
-		r.fail(key, v, "must be a map of NAME: value.", fmt.Sprintf("pulumi config set --path '%s.%s'", key, example))
-		return map[string]string{}
+	if r.src.IsSecret(key) {
+		r.problems = append(r.problems, Problem{Key: key, Secret: true,
+			Reason: fmt.Sprintf("is set with --secret, but %s is written in plain text (task definition, outputs, state); secrets belong in appSecrets.", f.key),
+			Fix:    fmt.Sprintf("pulumi config rm %s, then set it again without --secret (or move secret values to appSecrets)", f.key)})
+		return true
 	}
-	out := make(map[string]string, len(raw))
-	for k, x := range raw {
-		switch x := x.(type) {
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if !r.parse(f, raw, p.Elem()) {
+			return false
+		}
+		target.Set(p)
+		return true
+	}
+	raw = strings.TrimSpace(raw)
+	switch t.Kind() {
+	case reflect.String:
+		target.SetString(raw)
+	case reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return false
+		}
+		target.SetInt(int64(n))
+	case reflect.Bool:
+		switch strings.ToLower(raw) {
+		case "true":
+			target.SetBool(true)
+		case "false":
+			target.SetBool(false)
+		default:
+			return false
+		}
+	case reflect.Slice:
+		var out []string
+		if json.Unmarshal([]byte(raw), &out) != nil {
+			return false
+		}
+		target.Set(reflect.ValueOf(out))
+	case reflect.Map:
+		out, ok := r.parseMap(f, raw)
+		if !ok {
+			return false
+		}
+		target.Set(reflect.ValueOf(out))
+	default:
+		panic(fmt.Sprintf("config field %s: unsupported type %s", f.path, t))
+	}
+	return true
+}
+
+// parseMap reads an object of scalar values. A nested value is reported here, by entry name.
+func (r *reader) parseMap(f field, raw string) (map[string]string, bool) {
+	var m map[string]any
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return nil, false
+	}
+	out := make(map[string]string, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch x := m[k].(type) {
 		case string:
 			out[k] = x
 		case float64, bool:
 			out[k] = fmt.Sprint(x)
 		default:
-			r.fail(key, v, fmt.Sprintf("entry %q must be a string, number or boolean, not a nested value.", k),
-				fmt.Sprintf("pulumi config set --path '%s.%s'", key, example))
+			r.fail(f.key, raw, fmt.Sprintf("entry %q must be a string, number or boolean, not a nested value.", k),
+				fmt.Sprintf("pulumi config set --path '%s.%s' <value>", f.key, k))
+		}
+	}
+	return out, true
+}
+
+// parseSecret reads a secret string or a map of secrets: it must have been set with --secret,
+// and its value is only ever held as a Pulumi secret.
+func (r *reader) parseSecret(f field, raw string, target reflect.Value) bool {
+	key := qualify(f.key)
+	secretFail := func(reason, fix string) {
+		r.problems = append(r.problems, Problem{Key: key, Secret: true, Reason: reason, Fix: fix})
+	}
+	if target.Type() == stringInputType {
+		if !r.src.IsSecret(key) {
+			secretFail("is stored in plain text in the stack file; it must be a secret.",
+				fmt.Sprintf("pulumi config rm %s && pulumi config set --secret %s <value>", f.key, f.key))
+		}
+		if rule, ok := secretRules[f.key]; ok {
+			if reason, fix := rule(strings.TrimSpace(raw)); reason != "" {
+				secretFail(reason, fix)
+			}
+		}
+		target.Set(reflect.ValueOf(pulumi.ToSecret(pulumi.String(raw)).(pulumi.StringOutput)))
+		return true
+	}
+	fix := fmt.Sprintf("pulumi config set --secret --path '%s.%s' <value>", f.key, f.example)
+	var m map[string]any
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		secretFail("must be a map of NAME: secret value.", fix)
+		return true
+	}
+	if !r.src.IsSecret(key) {
+		secretFail(fmt.Sprintf("holds values stored in plain text in the stack file; every %s value must be a secret.", f.key),
+			fmt.Sprintf("pulumi config rm %s && %s", f.key, fix))
+	}
+	out := reflect.MakeMap(target.Type())
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		s, ok := m[name].(string)
+		if !ok || s == "" {
+			secretFail(fmt.Sprintf("entry %q must be a non-empty string.", name), fix)
+			continue
+		}
+		out.SetMapIndex(reflect.ValueOf(name), reflect.ValueOf(pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)).Convert(stringInputType))
+	}
+	target.Set(out)
+	return true
+}
+
+// secretRules check a secret's plain text, which only the config layer ever sees; each returns
+// the reason and the fix, or "".
+var secretRules = map[string]func(string) (string, string){
+	"secretKeyBase": secretKeyBaseProblem,
+}
+
+// formProblem reports a value of the wrong form for its field's type.
+func (r *reader) formProblem(f field, example string) {
+	raw, _ := r.src.Get(qualify(f.key))
+	switch {
+	case isKind(r, f, reflect.Slice):
+		r.fail(f.key, raw, "must be a list of strings.", fmt.Sprintf("pulumi config set --path '%s[0]' %s", f.key, f.example))
+	case isKind(r, f, reflect.Map):
+		r.fail(f.key, raw, "must be a map of NAME: value.", fmt.Sprintf("pulumi config set --path '%s.%s'", f.key, f.example))
+	case isKind(r, f, reflect.Bool):
+		r.fail(f.key, raw, "must be true or false.", setFix(f.key, example))
+	default:
+		r.fail(f.key, raw, "must be a whole number.", setFix(f.key, example))
+	}
+}
+
+// fieldKinds remembers each key's kind for form messages.
+var fieldKinds = func() map[string]reflect.Kind {
+	out := map[string]reflect.Kind{}
+	var c Config
+	for _, s := range c.sections() {
+		t := reflect.TypeOf(s.args).Elem()
+		for _, f := range fieldsOf(t, "") {
+			ft := fieldType(t, f)
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			out[f.key] = ft.Kind()
 		}
 	}
 	return out
+}()
+
+func fieldType(t reflect.Type, f field) reflect.Type {
+	if f.group != nil {
+		t = t.FieldByIndex(f.group).Type.Elem()
+	}
+	return t.FieldByIndex(f.index).Type
 }
 
-// secret reads a value that must be stored with `pulumi config set --secret`.
-// The result is always wrapped as a Pulumi secret.
-func (r *reader) secret(key string) Secret {
-	v, ok := r.raw(key)
-	if !ok {
-		return Secret{}
+func isKind(_ *reader, f field, k reflect.Kind) bool { return fieldKinds[f.key] == k }
+
+// configNames names the fields of one Args type by their config keys.
+type configNames struct{ t reflect.Type }
+
+func configNamer(t reflect.Type) configNames { return configNames{t} }
+
+func (n configNames) key(path string) string {
+	if k := keyOf(n.t, path); k != "" {
+		return k
 	}
-	if !r.src.IsSecret(qualify(key)) {
-		r.problems = append(r.problems, Problem{
-			Key: qualify(key), Secret: true,
-			Reason: "is stored in plain text in the stack file; it must be a secret.",
-			Fix:    fmt.Sprintf("pulumi config rm %s && pulumi config set --secret %s <value>", key, key),
-		})
-	}
-	return Secret{Set: true, Value: pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)}
+	panic(fmt.Sprintf("%s.%s has no config key: tag it or add it to fieldAliases", n.t.Name(), path))
 }
 
-// Secret is a config value that is only ever handled as a Pulumi secret.
-type Secret struct {
-	Set   bool
-	Value pulumi.StringOutput
+func (n configNames) namer() namer { return func(path string) string { return n.key(path) } }
+
+// fix renders a Fix as `pulumi config` commands.
+func (n configNames) fix(f Fix) string {
+	return joinFix(f, func(s FixStep) string {
+		if s.Op == FixNote {
+			return n.namer().text(s.Value)
+		}
+		key := n.key(s.Field)
+		target := key
+		if s.Path != "" {
+			target = "--path '" + key + s.Path + "'"
+		}
+		switch s.Op {
+		case FixSetSecret:
+			return fmt.Sprintf("pulumi config set --secret %s %s", target, s.Value)
+		case FixRemove:
+			return "pulumi config rm " + target
+		}
+		return fmt.Sprintf("pulumi config set %s %s", target, s.Value)
+	})
 }
 
 func (r *reader) unknownKeys() {
@@ -434,7 +669,7 @@ func (r *reader) unknownKeys() {
 		return
 	}
 	known := map[string]bool{}
-	for k := range r.read {
+	for _, k := range KnownKeys() {
 		known[qualify(k)] = true
 	}
 	for _, k := range lister.Keys() {
@@ -443,7 +678,7 @@ func (r *reader) unknownKeys() {
 		}
 		short := strings.TrimPrefix(k, Namespace+":")
 		reason := "is not a rails-infra setting, so it would be ignored."
-		if near := closest(short, r.read); near != "" {
+		if near := closest(short, KnownKeys()); near != "" {
 			reason += fmt.Sprintf(" Did you mean %q?", near)
 		}
 		v, _ := r.src.Get(k)
@@ -455,12 +690,9 @@ func (r *reader) unknownKeys() {
 }
 
 // closest suggests a known key for a typo, by case-insensitive edit distance ≤ 3.
-func closest(key string, known map[string]bool) string {
+func closest(key string, known []string) string {
 	best, bestD := "", 4
-	for k := range known {
-		if strings.Contains(k, ":") {
-			continue
-		}
+	for _, k := range known {
 		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD || (d == bestD && k < best) {
 			best, bestD = k, d
 		}
@@ -496,13 +728,35 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ", ")
 }
 
-// crossChecks holds rules that span sections; section-local rules live with their section.
-func (r *reader) crossChecks(c *Config) {
-	if c.Network.NatGateways == NatNone && !c.Network.VpcEndpoints {
-		r.fail("natGateways", string(NatNone),
-			"with no NAT gateway and vpcEndpoints=false, tasks in private subnets cannot reach ECR, CloudWatch Logs or SSM and would never start.",
-			"pulumi config set vpcEndpoints true (or natGateways Single)")
+// enumProblem is the rule for a value that must be one of allowed (case-sensitive, as AWS and
+// awsx are). The fix suggests the same word in the right case, else def.
+func enumProblem(ps *problemList, field, value string, allowed []string, def, hint string) {
+	if slices.Contains(allowed, value) {
+		return
 	}
-	r.serviceCrossChecks(c)
-	r.domainCrossChecks(c)
+	reason := fmt.Sprintf("must be one of %s.", strings.Join(allowed, " | "))
+	if hint != "" {
+		reason += " " + hint
+	}
+	fix := def
+	for _, a := range allowed {
+		if strings.EqualFold(a, value) {
+			fix = a
+		}
+	}
+	ps.add(field, value, reason, setTo(field, fix))
+}
+
+// rangeProblem is the rule for a whole number from lo to hi.
+func rangeProblem(ps *problemList, field string, value, lo, hi, suggest int) {
+	if value < lo || value > hi {
+		ps.add(field, strconv.Itoa(value), fmt.Sprintf("must be from %d to %d.", lo, hi), setTo(field, strconv.Itoa(suggest)))
+	}
+}
+
+// retentionProblem is the rule for a CloudWatch Logs retention in days.
+func retentionProblem(ps *problemList, field string, days, suggest int) {
+	if !slices.Contains(CloudWatchRetentionDays, days) {
+		ps.add(field, strconv.Itoa(days), fmt.Sprintf("must be one of %s.", joinInts(CloudWatchRetentionDays)), setTo(field, strconv.Itoa(suggest)))
+	}
 }

@@ -371,3 +371,12 @@ func (r *reader) serviceCrossChecks(c *Config) {
 		r.fail("spot", "true", "FARGATE_SPOT can stop every task at two minutes' notice; it is for dev stacks only.", "pulumi config rm spot")
 	}
 }
+
+// secretKeyBaseProblem checks SECRET_KEY_BASE's plain text (only the config layer sees it).
+func secretKeyBaseProblem(raw string) (reason, fix string) {
+	if raw != "" && len(raw) < MinSecretKeyBaseLength {
+		return fmt.Sprintf("is shorter than %d characters; Rails signs and encrypts cookies with it.", MinSecretKeyBaseLength),
+			"pulumi config set --secret secretKeyBase \"$(bin/rails secret)\" (or pulumi config rm secretKeyBase to have one generated)"
+	}
+	return "", ""
+}

@@ -1,11 +1,9 @@
 package infra
 
 import (
-	"errors"
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -14,6 +12,21 @@ import (
 	ec2x "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// NatStrategy is how private subnets reach the internet.
+type NatStrategy string
+
+const (
+	// NatNone creates no NAT gateway; tasks reach AWS only through VPC endpoints.
+	NatNone NatStrategy = "None"
+	// NatSingle shares one NAT gateway across AZs: cheaper, but one AZ failure cuts egress.
+	NatSingle NatStrategy = "Single"
+	// NatOnePerAz keeps egress working when an AZ fails.
+	NatOnePerAz NatStrategy = "OnePerAz"
+)
+
+// CloudWatchRetentionDays are the only values CloudWatch Logs accepts for retention.
+var CloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 const (
 	// DefaultVpcCidr is the VPC range when none is configured.
@@ -26,22 +39,27 @@ const (
 // ecr.dkr), logs, SSM parameters, Secrets Manager and ECS Exec (ssmmessages).
 var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "ssmmessages"}
 
-// NetworkArgs configures NewNetwork.
+// NetworkArgs configures NewNetwork. Each setting is the field tagged with its config key; a zero
+// value takes the default written beside it (Profile for dev/prod differences).
 type NetworkArgs struct {
 	// Account identifies the AWS account, partition and region. Required.
 	Account Account
-	// CidrBlock is the VPC's IPv4 range. Default DefaultVpcCidr. Valid: /16 to /24.
-	CidrBlock string
+	// Environment picks the Profile for unset settings. Default EnvDev.
+	Environment Environment
+
+	// VpcCidr is the VPC's IPv4 range. Default DefaultVpcCidr. Valid: /16 to /24.
+	VpcCidr string `config:"vpcCidr"`
 	// AvailabilityZones is how many AZs get a public and a private subnet. Default 2. Valid: 2 or 3.
-	AvailabilityZones int
-	// NatGateways is how private subnets reach the internet. Default NatSingle.
-	// Valid: NatNone (needs VpcEndpoints), NatSingle, NatOnePerAz.
-	NatGateways NatStrategy
+	AvailabilityZones int `config:"availabilityZones"`
+	// NatGateways is how private subnets reach the internet. Default Profile.NatGateways
+	// (dev NatSingle, prod NatOnePerAz). Valid: NatNone (needs VpcEndpoints), NatSingle, NatOnePerAz.
+	NatGateways NatStrategy `config:"natGateways"`
 	// VpcEndpoints adds interface endpoints for InterfaceEndpointServices. Default false.
 	// An S3 gateway endpoint is always added: it is free and carries ECR image layers.
-	VpcEndpoints bool
-	// FlowLogRetentionDays keeps VPC flow logs this long. Default 14. Valid: CloudWatchRetentionDays.
-	FlowLogRetentionDays int
+	VpcEndpoints bool `config:"vpcEndpoints"`
+	// FlowLogRetentionDays keeps VPC flow logs this long. Default Profile.FlowLogRetentionDays
+	// (dev 14, prod 90). Valid: CloudWatchRetentionDays.
+	FlowLogRetentionDays int `config:"flowLogRetentionDays"`
 }
 
 // Network is a VPC with public subnets (ALB, NAT) and private subnets (tasks, database),
@@ -60,44 +78,43 @@ type Network struct {
 	SubnetMask int
 }
 
-func (a *NetworkArgs) withDefaults() NetworkArgs {
-	out := *a
-	if out.CidrBlock == "" {
-		out.CidrBlock = DefaultVpcCidr
+func (a *NetworkArgs) defaults() {
+	p := ProfileOf(a.Environment)
+	if a.VpcCidr == "" {
+		a.VpcCidr = DefaultVpcCidr
 	}
-	if out.AvailabilityZones == 0 {
-		out.AvailabilityZones = DefaultAvailabilityZones
+	if a.AvailabilityZones == 0 {
+		a.AvailabilityZones = DefaultAvailabilityZones
 	}
-	if out.NatGateways == "" {
-		out.NatGateways = NatSingle
+	if a.NatGateways == "" {
+		a.NatGateways = p.NatGateways
 	}
-	if out.FlowLogRetentionDays == 0 {
-		out.FlowLogRetentionDays = 14
+	if a.FlowLogRetentionDays == 0 {
+		a.FlowLogRetentionDays = p.FlowLogRetentionDays
 	}
-	return out
 }
 
-func (a *NetworkArgs) validate() error {
-	var errs []error
-	if err := a.Account.validate(); err != nil {
-		errs = append(errs, err)
+// problems holds every network rule.
+func (a *NetworkArgs) problems() []FieldProblem {
+	var ps problemList
+	p := ProfileOf(a.Environment)
+	if reason := checkVpcCidr(a.VpcCidr); reason != "" {
+		fix := DefaultVpcCidr
+		if pre, err := netip.ParsePrefix(a.VpcCidr); err == nil && pre.Bits() >= 16 && pre.Bits() <= 24 {
+			fix = pre.Masked().String()
+		}
+		ps.add("VpcCidr", a.VpcCidr, reason, setTo("VpcCidr", fix))
 	}
-	if reason := checkVpcCidr(a.CidrBlock); reason != "" {
-		errs = append(errs, fmt.Errorf("NetworkArgs.CidrBlock %q: %s", a.CidrBlock, reason))
-	}
-	if a.AvailabilityZones < 2 || a.AvailabilityZones > 3 {
-		errs = append(errs, fmt.Errorf("NetworkArgs.AvailabilityZones %d: must be 2 or 3", a.AvailabilityZones))
-	}
-	if !slices.Contains([]NatStrategy{NatNone, NatSingle, NatOnePerAz}, a.NatGateways) {
-		errs = append(errs, fmt.Errorf("NetworkArgs.NatGateways %q: must be None, Single or OnePerAz", a.NatGateways))
-	}
+	rangeProblem(&ps, "AvailabilityZones", a.AvailabilityZones, 2, 3, DefaultAvailabilityZones)
+	enumProblem(&ps, "NatGateways", string(a.NatGateways), []string{string(NatNone), string(NatSingle), string(NatOnePerAz)},
+		string(p.NatGateways), "None needs {VpcEndpoints}=true; Single is cheaper; OnePerAz survives an AZ outage.")
 	if a.NatGateways == NatNone && !a.VpcEndpoints {
-		errs = append(errs, errors.New("NetworkArgs: NatGateways None needs VpcEndpoints, or tasks cannot pull images"))
+		ps.add("NatGateways", string(NatNone),
+			"with no NAT gateway and {VpcEndpoints}=false, tasks in private subnets cannot reach ECR, CloudWatch Logs or SSM and would never start.",
+			setTo("VpcEndpoints", "true").or(setTo("NatGateways", string(NatSingle))))
 	}
-	if !slices.Contains(CloudWatchRetentionDays, a.FlowLogRetentionDays) {
-		errs = append(errs, fmt.Errorf("NetworkArgs.FlowLogRetentionDays %d: not a CloudWatch retention value", a.FlowLogRetentionDays))
-	}
-	return errors.Join(errs...)
+	retentionProblem(&ps, "FlowLogRetentionDays", a.FlowLogRetentionDays, p.FlowLogRetentionDays)
+	return ps
 }
 
 // checkVpcCidr returns why s is not a usable VPC range, or "".
@@ -127,8 +144,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if args == nil {
 		args = &NetworkArgs{}
 	}
-	a := args.withDefaults()
-	if err := a.validate(); err != nil {
+	a := *args
+	a.defaults()
+	if err := a.Account.validate(); err != nil {
+		return nil, err
+	}
+	if err := argsError("NetworkArgs", a.problems()); err != nil {
 		return nil, err
 	}
 	n := &Network{}
@@ -137,12 +158,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	azMask, mask := subnetMask(a.CidrBlock, a.AvailabilityZones)
+	azMask, mask := subnetMask(a.VpcCidr, a.AvailabilityZones)
 	n.SubnetMask = mask
 	azCount := a.AvailabilityZones
 	strategy := ec2x.SubnetAllocationStrategyAuto
 	v, err := ec2x.NewVpc(ctx, name, &ec2x.VpcArgs{
-		CidrBlock:                 &a.CidrBlock,
+		CidrBlock:                 &a.VpcCidr,
 		NumberOfAvailabilityZones: &azCount,
 		AvailabilityZoneCidrMask:  &azMask,
 		SubnetStrategy:            &strategy,
@@ -159,7 +180,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	n.VpcID = v.VpcId
-	n.VpcCidr = pulumi.String(a.CidrBlock).ToStringOutput()
+	n.VpcCidr = pulumi.String(a.VpcCidr).ToStringOutput()
 	n.PublicSubnetIDs = v.PublicSubnetIds
 	n.PrivateSubnetIDs = v.PrivateSubnetIds
 
@@ -207,7 +228,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			IpProtocol:      pulumi.String("tcp"),
 			FromPort:        pulumi.Int(443),
 			ToPort:          pulumi.Int(443),
-			CidrIpv4:        pulumi.String(a.CidrBlock),
+			CidrIpv4:        pulumi.String(a.VpcCidr),
 		}, parent); err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ func TestNetworkPassesTheLayoutToAwsx(t *testing.T) {
 	}{
 		{"defaults give 2 AZs, one NAT and /18 subnets", NetworkArgs{}, "Single", 2, 17, 18},
 		{"3 AZs with a NAT each split a /16 into /19 subnets", NetworkArgs{AvailabilityZones: 3, NatGateways: NatOnePerAz}, "OnePerAz", 3, 18, 19},
-		{"a /24 over 3 AZs still gives ALB-sized /27 subnets", NetworkArgs{CidrBlock: "10.9.0.0/24", AvailabilityZones: 3}, "Single", 3, 26, 27},
+		{"a /24 over 3 AZs still gives ALB-sized /27 subnets", NetworkArgs{VpcCidr: "10.9.0.0/24", AvailabilityZones: 3}, "Single", 3, 26, 27},
 		{"no NAT with endpoints", NetworkArgs{NatGateways: NatNone, VpcEndpoints: true}, "None", 2, 17, 18},
 	}
 	for _, tc := range cases {
@@ -264,7 +264,7 @@ func TestInvalidNetworkArgsRegisterNothing(t *testing.T) {
 		args    NetworkArgs
 		mention string
 	}{
-		{"a /12 VPC", NetworkArgs{CidrBlock: "10.0.0.0/12"}, "CidrBlock"},
+		{"a /12 VPC", NetworkArgs{VpcCidr: "10.0.0.0/12"}, "VpcCidr"},
 		{"four AZs", NetworkArgs{AvailabilityZones: 4}, "AvailabilityZones"},
 		{"an unknown NAT strategy", NetworkArgs{NatGateways: "Two"}, "NatGateways"},
 		{"no NAT and no endpoints", NetworkArgs{NatGateways: NatNone}, "VpcEndpoints"},
@@ -303,7 +303,7 @@ func TestNetworkOutputsWhatLaterComponentsNeed(t *testing.T) {
 			res, err := mockengine.Run(mockengine.Options{
 				Project: Namespace, Stack: "test", Config: map[string]string{"aws:region": testAccount.Region},
 			}, func(ctx *pulumi.Context, export mockengine.ExportFunc) error {
-				n, err := NewNetwork(ctx, "network", &NetworkArgs{Account: testAccount, CidrBlock: "10.7.0.0/20", VpcEndpoints: endpoints})
+				n, err := NewNetwork(ctx, "network", &NetworkArgs{Account: testAccount, VpcCidr: "10.7.0.0/20", VpcEndpoints: endpoints})
 				if err != nil {
 					return err
 				}
