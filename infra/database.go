@@ -499,7 +499,7 @@ func dbParameters(engine DbEngine) rds.ParameterGroupParameterArray {
 	slow := strconv.Itoa(SlowQueryMillis)
 	if engine == EngineMySQL {
 		return rds.ParameterGroupParameterArray{
-			p("require_secure_transport", "1", "pending-reboot"),
+			p(TLSParameter(engine), "1", "pending-reboot"),
 			// The slowquery export is empty unless the server writes the slow log to a file.
 			p("slow_query_log", "1", "immediate"),
 			p("long_query_time", strconv.FormatFloat(float64(SlowQueryMillis)/1000, 'f', -1, 64), "immediate"),
@@ -507,14 +507,16 @@ func dbParameters(engine DbEngine) rds.ParameterGroupParameterArray {
 		}
 	}
 	return rds.ParameterGroupParameterArray{
-		p("rds.force_ssl", "1", "pending-reboot"),
+		p(TLSParameter(engine), "1", "pending-reboot"),
 		p("log_min_duration_statement", slow, "immediate"),
 	}
 }
 
-// TLSParameter is the parameter that forces TLS on engine (always set to "1").
+// TLSParameter is the parameter that forces TLS on engine (always set to "1"). It takes any RDS
+// engine name, so plan checks can read it off an instance: the MySQL family (mysql, mariadb,
+// aurora-mysql) has require_secure_transport, PostgreSQL rds.force_ssl.
 func TLSParameter(engine DbEngine) string {
-	if engine == EngineMySQL {
+	if strings.Contains(string(engine), "mysql") || strings.Contains(string(engine), "mariadb") {
 		return "require_secure_transport"
 	}
 	return "rds.force_ssl"
