@@ -567,3 +567,23 @@ func TestDbUsernameFitsRDS(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSParameterNamesEachEnginesSwitch(t *testing.T) {
+	cases := []struct {
+		engine DbEngine
+		want   string
+	}{
+		{EnginePostgres, "rds.force_ssl"},
+		{EngineMySQL, "require_secure_transport"},
+		{"aurora-postgresql", "rds.force_ssl"},
+		{"aurora-mysql", "require_secure_transport"},
+		{"mariadb", "require_secure_transport"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.engine)+" is forced by "+tc.want, func(t *testing.T) {
+			if got := TLSParameter(tc.engine); got != tc.want {
+				t.Errorf("TLSParameter(%s) = %s, want %s", tc.engine, got, tc.want)
+			}
+		})
+	}
+}
