@@ -59,10 +59,10 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		return err
 	}
 
-	databaseArgs := cfg.DatabaseArgs()
+	databaseArgs := cfg.Database
 	databaseArgs.VpcID = network.VpcID
 	databaseArgs.SubnetIDs = network.PrivateSubnetIDs
-	database, err := infra.NewDatabase(ctx, "database", databaseArgs)
+	database, err := infra.NewDatabase(ctx, "database", &databaseArgs)
 	if err != nil {
 		return err
 	}

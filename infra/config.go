@@ -36,13 +36,13 @@ type Config struct {
 	// endpoints and prices are deterministic.
 	Region string
 
-	Network NetworkArgs
+	Network  NetworkArgs
+	Database DatabaseArgs
 
 	// Sections still read by config_legacy.go until converted.
-	Database DatabaseConfig
-	Service  ServiceConfig
-	Domain   DomainConfig
-	Policy   PolicyConfig
+	Service ServiceConfig
+	Domain  DomainConfig
+	Policy  PolicyConfig
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -64,6 +64,7 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
+		{"DatabaseArgs", &c.Database, c.Database.problems, c.Database.defaults},
 	}
 }
 
@@ -165,6 +166,7 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Environment = r.environment(stack)
 	c.Region = r.region()
 	c.Network.Environment = c.Environment
+	c.Database.Environment = c.Environment
 	for _, s := range c.sections() {
 		r.section(s)
 	}
@@ -201,6 +203,7 @@ func KnownKeys() []string {
 func Defaults(env Environment) map[string]string {
 	c := Config{Environment: env}
 	c.Network.Environment = env
+	c.Database.Environment = env
 	out := legacyDescribe(env).defaults
 	for _, s := range c.sections() {
 		s.defaults()
@@ -247,7 +250,10 @@ type field struct {
 	example string
 }
 
-var stringInputType = reflect.TypeOf((*pulumi.StringInput)(nil)).Elem()
+var (
+	stringInputType = reflect.TypeOf((*pulumi.StringInput)(nil)).Elem()
+	intPtrType      = reflect.TypeOf((*int)(nil))
+)
 
 // fieldsOf lists the config fields of t: `config:"key"` (`,secret` for secrets), and groups
 // tagged `config:",group"`, a pointer to a struct that exists only when one of its keys is set.
@@ -399,16 +405,20 @@ func (r *reader) section(s section) {
 	ruleFor := map[string]FieldProblem{}
 	var ints []field
 	for _, f := range malformed {
-		if t := r.fieldValue(v, f); t.Kind() == reflect.Int {
+		if t := r.fieldValue(v, f); t.Kind() == reflect.Int || t.Type() == intPtrType {
 			ints = append(ints, f)
 		}
 	}
 	if len(ints) > 0 {
-		saved := make([]int64, len(ints))
+		saved := make([]reflect.Value, len(ints))
 		for i, f := range ints {
 			t := r.fieldValue(v, f)
-			saved[i] = t.Int()
-			t.SetInt(math.MinInt32)
+			saved[i] = reflect.ValueOf(t.Interface())
+			if t.Kind() == reflect.Pointer {
+				t.Set(reflect.ValueOf(intRef(math.MinInt32)))
+			} else {
+				t.SetInt(math.MinInt32)
+			}
 		}
 		for _, p := range s.problems() {
 			if _, seen := ruleFor[p.Field]; !seen {
@@ -416,7 +426,7 @@ func (r *reader) section(s section) {
 			}
 		}
 		for i, f := range ints {
-			r.fieldValue(v, f).SetInt(saved[i])
+			r.fieldValue(v, f).Set(saved[i])
 		}
 	}
 	bad := map[string]bool{}

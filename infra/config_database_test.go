@@ -16,41 +16,82 @@ func parseDB(t *testing.T, env string, keys map[string]string) (*Config, error) 
 	return Parse(MapSource{Values: withProdDomain(env, values)}, "rails-infra", env)
 }
 
+// dbSettings is every setting of DatabaseArgs with its pointers read, to compare and print.
+type dbSettings struct {
+	Engine                                                                   DbEngine
+	EngineVersion, InstanceClass                                             string
+	AllocatedStorage, MaxAllocatedStorage                                    int
+	MultiAz                                                                  bool
+	BackupRetentionDays                                                      int
+	DeletionProtection, FinalSnapshot, ApplyImmediately, PerformanceInsights bool
+	DbName, Username                                                         string
+}
+
+func settingsOf(t *testing.T, a DatabaseArgs) dbSettings {
+	t.Helper()
+	for name, p := range map[string]bool{
+		"MaxAllocatedStorage": a.MaxAllocatedStorage == nil, "BackupRetentionDays": a.BackupRetentionDays == nil,
+		"MultiAz": a.MultiAz == nil, "DeletionProtection": a.DeletionProtection == nil, "FinalSnapshot": a.FinalSnapshot == nil,
+		"ApplyImmediately": a.ApplyImmediately == nil, "PerformanceInsights": a.PerformanceInsights == nil,
+	} {
+		if p {
+			t.Fatalf("DatabaseArgs.%s is nil after defaults; every optional setting must get its default", name)
+		}
+	}
+	return dbSettings{
+		Engine: a.Engine, EngineVersion: a.EngineVersion, InstanceClass: a.InstanceClass,
+		AllocatedStorage: a.AllocatedStorage, MaxAllocatedStorage: *a.MaxAllocatedStorage, MultiAz: *a.MultiAz,
+		BackupRetentionDays: *a.BackupRetentionDays, DeletionProtection: *a.DeletionProtection, FinalSnapshot: *a.FinalSnapshot,
+		ApplyImmediately: *a.ApplyImmediately, PerformanceInsights: *a.PerformanceInsights, DbName: a.DbName, Username: a.Username,
+	}
+}
+
 func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
 	cases := []struct {
 		name string
 		env  string
 		keys map[string]string
-		want DatabaseConfig
+		want dbSettings
 	}{
-		{"dev is small, single-AZ and easy to tear down", "dev", nil, DatabaseConfig{
+		{"dev is small, single-AZ and easy to tear down", "dev", nil, dbSettings{
 			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
 			MaxAllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 1, DeletionProtection: false,
-			FinalSnapshot: false, ApplyImmediately: true, PerformanceInsights: false, Name: "app", Username: "rails",
+			FinalSnapshot: false, ApplyImmediately: true, PerformanceInsights: false, DbName: "app", Username: "rails",
 		}},
-		{"prod is multi-AZ with two weeks of backups, deletion protection and a final snapshot", "prod", nil, DatabaseConfig{
+		{"prod is multi-AZ with two weeks of backups, deletion protection and a final snapshot", "prod", nil, dbSettings{
 			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
 			MaxAllocatedStorage: 100, MultiAz: true, BackupRetentionDays: 14, DeletionProtection: true,
-			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: false, Name: "app", Username: "rails",
+			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: false, DbName: "app", Username: "rails",
 		}},
-		{"prod turns on Performance Insights when the class supports it", "prod", map[string]string{"dbInstanceClass": "db.t4g.medium"}, DatabaseConfig{
+		{"prod turns on Performance Insights when the class supports it", "prod", map[string]string{"dbInstanceClass": "db.t4g.medium"}, dbSettings{
 			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.medium", AllocatedStorage: 20,
 			MaxAllocatedStorage: 100, MultiAz: true, BackupRetentionDays: 14, DeletionProtection: true,
-			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: true, Name: "app", Username: "rails",
+			FinalSnapshot: true, ApplyImmediately: false, PerformanceInsights: true, DbName: "app", Username: "rails",
 		}},
 		{"mysql defaults to 8.4 and the autoscaling ceiling follows the storage", "dev", map[string]string{
 			"dbEngine": "mysql", "dbAllocatedStorage": "50", "dbName": "shop", "dbUsername": "shop_admin",
-		}, DatabaseConfig{
+		}, dbSettings{
 			Engine: EngineMySQL, EngineVersion: "8.4", InstanceClass: "db.t4g.micro", AllocatedStorage: 50,
-			MaxAllocatedStorage: 250, BackupRetentionDays: 1, ApplyImmediately: true, Name: "shop", Username: "shop_admin",
+			MaxAllocatedStorage: 250, BackupRetentionDays: 1, ApplyImmediately: true, DbName: "shop", Username: "shop_admin",
 		}},
 		{"dev may opt into prod-like safety", "dev", map[string]string{
 			"dbMultiAz": "true", "dbDeletionProtection": "true", "dbFinalSnapshot": "true", "dbBackupRetentionDays": "35",
 			"dbMaxAllocatedStorage": "0", "dbEngineVersion": "16.4",
-		}, DatabaseConfig{
+		}, dbSettings{
 			Engine: EnginePostgres, EngineVersion: "16.4", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
 			MaxAllocatedStorage: 0, MultiAz: true, BackupRetentionDays: 35, DeletionProtection: true,
-			FinalSnapshot: true, ApplyImmediately: true, Name: "app", Username: "rails",
+			FinalSnapshot: true, ApplyImmediately: true, DbName: "app", Username: "rails",
+		}},
+		{"prod may apply changes at once, run single-AZ and go without Performance Insights", "prod", map[string]string{
+			"dbApplyImmediately": "true", "dbMultiAz": "false", "dbInstanceClass": "db.m7g.large", "dbPerformanceInsights": "false",
+		}, dbSettings{
+			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.m7g.large", AllocatedStorage: 20,
+			MaxAllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 14, DeletionProtection: true,
+			FinalSnapshot: true, ApplyImmediately: true, PerformanceInsights: false, DbName: "app", Username: "rails",
+		}},
+		{"dev may keep no automated backups", "dev", map[string]string{"dbBackupRetentionDays": "0"}, dbSettings{
+			Engine: EnginePostgres, EngineVersion: "17", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
+			MaxAllocatedStorage: 100, BackupRetentionDays: 0, ApplyImmediately: true, DbName: "app", Username: "rails",
 		}},
 	}
 	for _, tc := range cases {
@@ -59,10 +100,26 @@ func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if c.Database != tc.want {
-				t.Errorf("Database config\n got %+v\nwant %+v", c.Database, tc.want)
+			if got := settingsOf(t, c.Database); got != tc.want {
+				t.Errorf("database settings\n got %+v\nwant %+v", got, tc.want)
+			}
+			if c.Database.Environment != Environment(tc.env) {
+				t.Errorf("DatabaseArgs.Environment = %q, want %q", c.Database.Environment, tc.env)
 			}
 		})
+	}
+}
+
+// A Go caller that sets nothing gets what a dev stack that sets nothing gets.
+func TestZeroDatabaseArgsAreTheDevProfile(t *testing.T) {
+	c, err := parseDB(t, "dev", nil)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var zero DatabaseArgs
+	zero.defaults()
+	if got, want := settingsOf(t, zero), settingsOf(t, c.Database); got != want {
+		t.Errorf("DatabaseArgs{} defaults to\n %+v\nthe dev stack's database is\n %+v", got, want)
 	}
 }
 
@@ -89,6 +146,10 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 		{"a database name with a dash", "dev", map[string]string{"dbName": "my-app"}, "dbName", "a-z, 0-9 and _"},
 		{"a 17-character username", "dev", map[string]string{"dbUsername": "rails_app_owner_x"}, "dbUsername", "at most 16"},
 		{"multi-AZ as yes", "prod", map[string]string{"dbMultiAz": "yes"}, "dbMultiAz", "true or false"},
+		{"a negative autoscaling ceiling", "dev", map[string]string{"dbMaxAllocatedStorage": "-1"}, "dbMaxAllocatedStorage", "from 0 to 65536"},
+		{"backups written as a word", "dev", map[string]string{"dbBackupRetentionDays": "week"}, "dbBackupRetentionDays", "is not a whole number: it must be from 0 to 35"},
+		{"storage written as a word", "dev", map[string]string{"dbAllocatedStorage": "lots"}, "dbAllocatedStorage", "is not a whole number: it must be from 20 to 65536"},
+		{"a wrongly cased engine, suggesting the right case", "dev", map[string]string{"dbEngine": "MySQL", "dbEngineVersion": "8.4"}, "dbEngine", "pulumi config set dbEngine mysql"},
 	}
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
@@ -107,6 +168,18 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 				t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
 			}
 		})
+	}
+}
+
+// A version is only wrong against a known engine: with an unknown one, the engine is the problem.
+func TestAnUnknownEngineIsTheOnlyProblemWithItsVersion(t *testing.T) {
+	_, err := parseDB(t, "dev", map[string]string{"dbEngine": "MySQL", "dbEngineVersion": "8.4"})
+	var cerr *ConfigError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("err = %v, want *ConfigError", err)
+	}
+	if len(cerr.Problems) != 1 || cerr.Problems[0].Key != qualify("dbEngine") {
+		t.Errorf("got %d problem(s), want one about dbEngine only:\n%v", len(cerr.Problems), cerr)
 	}
 }
 

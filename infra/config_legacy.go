@@ -35,7 +35,6 @@ func legacyKeys() []string {
 }
 
 func (r *reader) legacySections(c *Config) {
-	r.database(c)
 	r.service(c)
 	r.domain(c)
 	r.policy(c)

@@ -41,8 +41,6 @@ const (
 	DefaultDbName = "app"
 	// DefaultDbUsername is the master user; deliberately not an engine default like postgres/admin/root.
 	DefaultDbUsername = "rails"
-	// DefaultDbBackupRetentionDays applies when DatabaseArgs.BackupRetentionDays is nil.
-	DefaultDbBackupRetentionDays = 7
 	// ProdMinBackupRetentionDays is the least a protected (prod) database may keep.
 	ProdMinBackupRetentionDays = 7
 	// DefaultDbBackupWindow is 03:00-03:30 JST (UTC+9), the quietest hour for Japanese users.
@@ -180,51 +178,63 @@ func CheckDbName(engine DbEngine, name string) string {
 	return ""
 }
 
-// DatabaseArgs configures NewDatabase. Values are plain Go because they are validated and
-// decide derived settings (parameter family, log exports, Performance Insights); only
-// values that come from other resources are pulumi.Input.
+// DatabaseArgs configures NewDatabase. Each setting is the field tagged with its config key
+// (the key without its "db" prefix); a zero value takes the default written beside it, from
+// Profile where dev and prod differ, so DatabaseArgs{} is the dev profile's database. Where 0 or
+// false is a setting of its own and not the default, the field is a pointer (nil = default).
+// Values are plain Go because they are validated and decide derived settings (parameter
+// family, log exports, Performance Insights); only values from other resources are pulumi.Input.
 type DatabaseArgs struct {
 	// VpcID is the VPC of the database security group. Required.
 	VpcID pulumi.StringInput
 	// SubnetIDs are the private subnets of the DB subnet group, at least two AZs. Required.
 	SubnetIDs pulumi.StringArrayInput
-	// Engine. Default EnginePostgres. Valid: EnginePostgres, EngineMySQL.
-	Engine DbEngine
+	// Environment picks the Profile for unset settings. Where Profile.Protect (prod), the
+	// instance is Pulumi-protected, keeps its automated backups after deletion, and its
+	// data-safety settings cannot be switched off. Default EnvDev.
+	Environment Environment
+
+	// Engine. Default DefaultDbEngine. Valid: EnginePostgres, EngineMySQL.
+	Engine DbEngine `config:"dbEngine"`
 	// EngineVersion is a major (prefix) version; minor upgrades are automatic.
 	// Default DefaultDbEngineVersion[Engine]. Valid: see ParameterGroupFamily.
-	EngineVersion string
+	EngineVersion string `config:"dbEngineVersion"`
 	// InstanceClass. Default DefaultDbInstanceClass. Valid: db.<family>.<size>.
-	InstanceClass string
-	// AllocatedStorage in GiB (gp3). Default 20. Valid: 20 to 65536.
-	AllocatedStorage int
-	// MaxAllocatedStorage is the storage autoscaling ceiling in GiB. Default 0 (no
-	// autoscaling). Valid: 0, or MinMaxAllocatedStorage(AllocatedStorage) to 65536.
-	MaxAllocatedStorage int
-	// MultiAz keeps a synchronous standby in another AZ. Default false.
-	MultiAz bool
-	// BackupRetentionDays keeps automated backups (and point-in-time restore) this long.
-	// Default (nil) DefaultDbBackupRetentionDays. Valid: 0 (no automated backups) to 35; at
-	// least ProdMinBackupRetentionDays when Protect.
-	BackupRetentionDays *int
-	// DeletionProtection makes RDS refuse to delete the instance. Default false. Required when Protect.
-	DeletionProtection bool
-	// SkipFinalSnapshot deletes without a final snapshot. Default false (a snapshot is taken).
-	// Must be false when Protect.
-	SkipFinalSnapshot bool
-	// Protect marks the instance with the Pulumi protect option, keeps automated backups after
-	// deletion and holds modifications for the maintenance window unless ApplyImmediately.
-	// Default false. Prod stacks set it.
-	Protect bool
-	// ApplyImmediately applies modifications now instead of in the maintenance window. Default false.
-	ApplyImmediately bool
-	// PerformanceInsights turns on Performance Insights (7 days, the free tier). Default false.
+	InstanceClass string `config:"dbInstanceClass"`
+	// AllocatedStorage in GiB (gp3). Default DefaultDbAllocatedStorage. Valid: 20 to 65536.
+	AllocatedStorage int `config:"dbAllocatedStorage"`
+	// MaxAllocatedStorage is the storage autoscaling ceiling in GiB; 0 turns autoscaling off.
+	// Default defaultMaxAllocatedStorage(AllocatedStorage), five times it.
+	// Valid: 0, or MinMaxAllocatedStorage(AllocatedStorage) to 65536.
+	MaxAllocatedStorage *int `config:"dbMaxAllocatedStorage"`
+	// MultiAz keeps a synchronous standby in another AZ. Default Profile.DbMultiAz (dev false, prod true).
+	MultiAz *bool `config:"dbMultiAz"`
+	// BackupRetentionDays keeps automated backups (and point-in-time restore) this long; 0 keeps
+	// none. Default Profile.DbBackupRetentionDays (dev 1, prod 14). Valid: 0 to 35, and at least
+	// ProdMinBackupRetentionDays where Profile.Protect.
+	BackupRetentionDays *int `config:"dbBackupRetentionDays"`
+	// DeletionProtection makes RDS refuse to delete the instance. Default
+	// Profile.DbDeletionProtection (dev false, prod true). Must be true where Profile.Protect.
+	DeletionProtection *bool `config:"dbDeletionProtection"`
+	// FinalSnapshot takes a snapshot when the instance is deleted. Default Profile.DbFinalSnapshot
+	// (dev false, prod true). Must be true where Profile.Protect.
+	FinalSnapshot *bool `config:"dbFinalSnapshot"`
+	// ApplyImmediately applies modifications now instead of in the maintenance window.
+	// Default Profile.DbApplyImmediately (dev true, prod false).
+	ApplyImmediately *bool `config:"dbApplyImmediately"`
+	// PerformanceInsights turns on Performance Insights (7 days, the free tier). Default
+	// Profile.DbPerformanceInsights where SupportsPerformanceInsights(InstanceClass), else false.
 	// Valid only where SupportsPerformanceInsights(InstanceClass).
-	PerformanceInsights bool
-	// DbName is the database RDS creates. Default DefaultDbName. Valid: see CheckDbName.
-	DbName string
+	PerformanceInsights *bool `config:"dbPerformanceInsights"`
+	// DbName is the database RDS creates (Name would read as the component's name).
+	// Default DefaultDbName. Valid: see CheckDbName.
+	DbName string `config:"dbName"`
 	// Username is the master user; its password is generated and kept in Secrets Manager by RDS.
 	// Default DefaultDbUsername. Valid: see CheckDbUsername.
-	Username string
+	Username string `config:"dbUsername"`
+
+	// Not config keys: the same for every stack, settable from Go.
+
 	// BackupWindow is the daily backup window in UTC, hh24:mi-hh24:mi. Default DefaultDbBackupWindow.
 	BackupWindow string
 	// MaintenanceWindow is the weekly window in UTC, ddd:hh24:mi-ddd:hh24:mi (lower case).
@@ -256,39 +266,146 @@ type Database struct {
 	port int
 }
 
-func (a *DatabaseArgs) withDefaults(ctx *pulumi.Context, name string) DatabaseArgs {
-	out := *a
-	if out.Engine == "" {
-		out.Engine = DefaultDbEngine
+// defaultMaxAllocatedStorage lets storage grow to five times its start, within the gp3 limit.
+func defaultMaxAllocatedStorage(allocated int) int {
+	m := min(5*allocated, MaxDbAllocatedStorage)
+	if m < MinMaxAllocatedStorage(allocated) {
+		return 0
 	}
-	if out.EngineVersion == "" {
-		out.EngineVersion = DefaultDbEngineVersion[out.Engine]
+	return m
+}
+
+// defaults fills every unset setting. IdentifierPrefix follows the stack, which only NewDatabase
+// knows, so it stays empty here.
+func (a *DatabaseArgs) defaults() {
+	p := ProfileOf(a.Environment)
+	if a.Engine == "" {
+		a.Engine = DefaultDbEngine
 	}
-	if out.InstanceClass == "" {
-		out.InstanceClass = DefaultDbInstanceClass
+	if a.EngineVersion == "" {
+		a.EngineVersion = DefaultDbEngineVersion[a.Engine]
 	}
-	if out.AllocatedStorage == 0 {
-		out.AllocatedStorage = DefaultDbAllocatedStorage
+	if a.InstanceClass == "" {
+		a.InstanceClass = DefaultDbInstanceClass
 	}
-	if out.BackupRetentionDays == nil {
-		out.BackupRetentionDays = pulumi.IntRef(DefaultDbBackupRetentionDays)
+	if a.AllocatedStorage == 0 {
+		a.AllocatedStorage = DefaultDbAllocatedStorage
 	}
-	if out.DbName == "" {
-		out.DbName = DefaultDbName
+	orDefault(&a.MaxAllocatedStorage, defaultMaxAllocatedStorage(a.AllocatedStorage))
+	orDefault(&a.MultiAz, p.DbMultiAz)
+	orDefault(&a.BackupRetentionDays, p.DbBackupRetentionDays)
+	orDefault(&a.DeletionProtection, p.DbDeletionProtection)
+	orDefault(&a.FinalSnapshot, p.DbFinalSnapshot)
+	orDefault(&a.ApplyImmediately, p.DbApplyImmediately)
+	orDefault(&a.PerformanceInsights, p.DbPerformanceInsights && SupportsPerformanceInsights(a.InstanceClass))
+	if a.DbName == "" {
+		a.DbName = DefaultDbName
 	}
-	if out.Username == "" {
-		out.Username = DefaultDbUsername
+	if a.Username == "" {
+		a.Username = DefaultDbUsername
 	}
-	if out.BackupWindow == "" {
-		out.BackupWindow = DefaultDbBackupWindow
+	if a.BackupWindow == "" {
+		a.BackupWindow = DefaultDbBackupWindow
 	}
-	if out.MaintenanceWindow == "" {
-		out.MaintenanceWindow = DefaultDbMaintenanceWindow
+	if a.MaintenanceWindow == "" {
+		a.MaintenanceWindow = DefaultDbMaintenanceWindow
 	}
-	if out.IdentifierPrefix == "" {
-		out.IdentifierPrefix = identifierPrefix(ctx.Stack(), name)
+}
+
+// orDefault points an unset optional setting at def; it never writes through a caller's pointer.
+func orDefault[T any](field **T, def T) {
+	if *field == nil {
+		*field = &def
 	}
-	return out
+}
+
+// problems holds every database rule. It reads defaulted args (every pointer set).
+func (a *DatabaseArgs) problems() []FieldProblem {
+	var ps problemList
+	engines := make([]string, len(DbEngines))
+	for i, e := range DbEngines {
+		engines[i] = string(e)
+	}
+	enumProblem(&ps, "Engine", string(a.Engine), engines, string(DefaultDbEngine), "Rails supports both (adapters postgresql and mysql2).")
+	// A version is read against its engine; with an unknown engine only the engine is wrong.
+	if _, err := ParameterGroupFamily(a.Engine, a.EngineVersion); err != nil && slices.Contains(DbEngines, a.Engine) {
+		ps.add("EngineVersion", a.EngineVersion, fmt.Sprintf("is not a %s version: %v.", a.Engine, err),
+			setTo("EngineVersion", DefaultDbEngineVersion[a.Engine]))
+	}
+	if !instanceClassPattern.MatchString(a.InstanceClass) {
+		ps.add("InstanceClass", a.InstanceClass, "must look like db.<family>.<size>, e.g. db.t4g.micro or db.m7g.large.",
+			setTo("InstanceClass", DefaultDbInstanceClass))
+	}
+	a.storageProblems(&ps)
+	a.dataSafetyProblems(&ps)
+	if *a.PerformanceInsights && !SupportsPerformanceInsights(a.InstanceClass) {
+		ps.add("PerformanceInsights", "true",
+			fmt.Sprintf("%s cannot run Performance Insights (no db.t2, and no micro or small db.t3/db.t4g).", a.InstanceClass),
+			setTo("InstanceClass", "db.t4g.medium").or(setTo("PerformanceInsights", "false")))
+	}
+	if reason := CheckDbName(a.Engine, a.DbName); reason != "" {
+		ps.add("DbName", a.DbName, reason, setTo("DbName", DefaultDbName))
+	}
+	if reason := CheckDbUsername(a.Engine, a.Username); reason != "" {
+		ps.add("Username", a.Username, reason, setTo("Username", DefaultDbUsername))
+	}
+	// Settings without a config key: always their (valid) defaults for config users.
+	ps = append(ps, windowProblems(a.BackupWindow, a.MaintenanceWindow)...)
+	if p := a.IdentifierPrefix; p != "" && (len(p) > maxIdentifierPrefix || !identifierPrefixRegex.MatchString(p) || strings.Contains(p, "--")) {
+		ps.add("IdentifierPrefix", p, fmt.Sprintf("must start with a letter and use a-z, 0-9 and single hyphens, at most %d characters.", maxIdentifierPrefix),
+			removeField("IdentifierPrefix"))
+	}
+	return ps
+}
+
+// storageProblems: gp3's size range, and an autoscaling ceiling RDS accepts.
+func (a *DatabaseArgs) storageProblems(ps *problemList) {
+	rangeProblem(ps, "AllocatedStorage", a.AllocatedStorage, DefaultDbAllocatedStorage, MaxDbAllocatedStorage, DefaultDbAllocatedStorage)
+	defMax := defaultMaxAllocatedStorage(a.AllocatedStorage)
+	least := MinMaxAllocatedStorage(a.AllocatedStorage)
+	switch m := *a.MaxAllocatedStorage; {
+	case m < 0 || m > MaxDbAllocatedStorage:
+		rangeProblem(ps, "MaxAllocatedStorage", m, 0, MaxDbAllocatedStorage, defMax)
+	case m > 0 && m < least:
+		ps.add("MaxAllocatedStorage", strconv.Itoa(m),
+			fmt.Sprintf("must be 0 (no storage autoscaling) or at least %d GiB: RDS needs the ceiling 10%% above {AllocatedStorage} (%d GiB).",
+				least, a.AllocatedStorage),
+			setTo("MaxAllocatedStorage", strconv.Itoa(max(least, defMax))))
+	}
+}
+
+// dataSafetyProblems: backups within RDS's range, and where the profile protects data (prod),
+// the three settings that keep it recoverable.
+func (a *DatabaseArgs) dataSafetyProblems(ps *problemList) {
+	p := ProfileOf(a.Environment)
+	days := *a.BackupRetentionDays
+	rangeProblem(ps, "BackupRetentionDays", days, 0, 35, p.DbBackupRetentionDays)
+	if !p.Protect {
+		return
+	}
+	if days >= 0 && days < ProdMinBackupRetentionDays {
+		ps.add("BackupRetentionDays", strconv.Itoa(days),
+			prodSafety(fmt.Sprintf("at least %d days of backups keep point-in-time restore possible when a bad migration or deleted rows are noticed days later.",
+				ProdMinBackupRetentionDays)),
+			setTo("BackupRetentionDays", strconv.Itoa(p.DbBackupRetentionDays)))
+	}
+	if !*a.DeletionProtection {
+		ps.add("DeletionProtection", "false",
+			prodSafety("deletion protection stops a mistaken `pulumi destroy`, console click or API call from deleting the database."),
+			setTo("DeletionProtection", "true"))
+	}
+	if !*a.FinalSnapshot {
+		ps.add("FinalSnapshot", "false",
+			prodSafety("a final snapshot is the last copy of the data if the instance is ever deleted or replaced."),
+			setTo("FinalSnapshot", "true"))
+	}
+}
+
+// prodSafety explains why a prod stack may not switch off a data-safety setting.
+func prodSafety(why string) string {
+	return "environment is prod (rails-infra:environment), where data safety cannot be switched off: " + why +
+		" To retire a production database on purpose, snapshot it, then turn deletion protection off with" +
+		" `aws rds modify-db-instance --no-deletion-protection` and run `pulumi state unprotect`; do not weaken the stack config."
 }
 
 var (
@@ -315,80 +432,34 @@ func identifierPrefix(stack, name string) string {
 	return s + "-"
 }
 
-func (a *DatabaseArgs) validate(name string) error {
+// wiringError checks what main wires in, which no config key sets: the component name and the network.
+func (a *DatabaseArgs) wiringError(name string) error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if len(name) > 31 || !componentNamePattern.MatchString(name) {
-		bad("database name %q: must be 1-31 characters of a-z, 0-9 and single hyphens, starting with a letter and not ending in a hyphen (it prefixes RDS names)", name)
+		errs = append(errs, fmt.Errorf("database name %q: must be 1-31 characters of a-z, 0-9 and single hyphens, starting with a letter and not ending in a hyphen (it prefixes RDS names)", name))
 	}
 	if a.VpcID == nil {
-		bad("DatabaseArgs.VpcID is required")
+		errs = append(errs, errors.New("DatabaseArgs.VpcID is required"))
 	}
 	if a.SubnetIDs == nil {
-		bad("DatabaseArgs.SubnetIDs is required (the network's private subnets)")
-	}
-	if !slices.Contains(DbEngines, a.Engine) {
-		bad("DatabaseArgs.Engine %q: must be postgres or mysql", a.Engine)
-	} else {
-		if _, err := ParameterGroupFamily(a.Engine, a.EngineVersion); err != nil {
-			bad("DatabaseArgs.EngineVersion %q: %v", a.EngineVersion, err)
-		}
-		if reason := CheckDbName(a.Engine, a.DbName); reason != "" {
-			bad("DatabaseArgs.DbName %q: %s", a.DbName, reason)
-		}
-		if reason := CheckDbUsername(a.Engine, a.Username); reason != "" {
-			bad("DatabaseArgs.Username %q: %s", a.Username, reason)
-		}
-	}
-	if !instanceClassPattern.MatchString(a.InstanceClass) {
-		bad("DatabaseArgs.InstanceClass %q: must look like db.<family>.<size>, e.g. db.t4g.micro", a.InstanceClass)
-	}
-	if a.AllocatedStorage < DefaultDbAllocatedStorage || a.AllocatedStorage > MaxDbAllocatedStorage {
-		bad("DatabaseArgs.AllocatedStorage %d: must be from %d to %d GiB", a.AllocatedStorage, DefaultDbAllocatedStorage, MaxDbAllocatedStorage)
-	}
-	if m := a.MaxAllocatedStorage; m != 0 && (m < MinMaxAllocatedStorage(a.AllocatedStorage) || m > MaxDbAllocatedStorage) {
-		bad("DatabaseArgs.MaxAllocatedStorage %d: must be 0 or from %d (10%% above AllocatedStorage) to %d GiB",
-			m, MinMaxAllocatedStorage(a.AllocatedStorage), MaxDbAllocatedStorage)
-	}
-	if d := *a.BackupRetentionDays; d < 0 || d > 35 {
-		bad("DatabaseArgs.BackupRetentionDays %d: must be from 0 to 35", d)
-	}
-	if a.PerformanceInsights && !SupportsPerformanceInsights(a.InstanceClass) {
-		bad("DatabaseArgs.PerformanceInsights: %s does not support Performance Insights", a.InstanceClass)
-	}
-	if a.Protect {
-		if !a.DeletionProtection {
-			bad("DatabaseArgs: Protect needs DeletionProtection, or one console click or API call deletes the data")
-		}
-		if a.SkipFinalSnapshot {
-			bad("DatabaseArgs: Protect forbids SkipFinalSnapshot; deleting must leave a final snapshot")
-		}
-		if *a.BackupRetentionDays < ProdMinBackupRetentionDays {
-			bad("DatabaseArgs: Protect needs BackupRetentionDays >= %d, got %d", ProdMinBackupRetentionDays, *a.BackupRetentionDays)
-		}
-	}
-	if len(a.IdentifierPrefix) > maxIdentifierPrefix || !identifierPrefixRegex.MatchString(a.IdentifierPrefix) || strings.Contains(a.IdentifierPrefix, "--") {
-		bad("DatabaseArgs.IdentifierPrefix %q: must start with a letter, use a-z, 0-9 and single hyphens, at most %d characters", a.IdentifierPrefix, maxIdentifierPrefix)
-	}
-	if err := checkWindows(a.BackupWindow, a.MaintenanceWindow); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, errors.New("DatabaseArgs.SubnetIDs is required (the network's private subnets)"))
 	}
 	return errors.Join(errs...)
 }
 
-// checkWindows validates both windows' format, RDS's 30-minute minimum, and that they do not overlap.
-func checkWindows(backup, maint string) error {
+// windowProblems checks both windows' format, RDS's 30-minute minimum, and that they do not overlap.
+func windowProblems(backup, maint string) []FieldProblem {
+	var ps problemList
 	b := backupWindowPattern.FindStringSubmatch(backup)
 	m := maintWindowPattern.FindStringSubmatch(maint)
-	var errs []error
 	if b == nil {
-		errs = append(errs, fmt.Errorf("DatabaseArgs.BackupWindow %q: must be hh24:mi-hh24:mi in UTC", backup))
+		ps.add("BackupWindow", backup, "must be hh24:mi-hh24:mi in UTC.", setTo("BackupWindow", DefaultDbBackupWindow))
 	}
 	if m == nil {
-		errs = append(errs, fmt.Errorf("DatabaseArgs.MaintenanceWindow %q: must be ddd:hh24:mi-ddd:hh24:mi in UTC, lower case", maint))
+		ps.add("MaintenanceWindow", maint, "must be ddd:hh24:mi-ddd:hh24:mi in UTC, lower case.", setTo("MaintenanceWindow", DefaultDbMaintenanceWindow))
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if len(ps) > 0 {
+		return ps
 	}
 	const day, week = 24 * 60, 7 * 24 * 60
 	days := map[string]int{"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -398,21 +469,23 @@ func checkWindows(backup, maint string) error {
 	mStart, mEnd := days[m[1]]*day+minutes(m[2], m[3]), days[m[4]]*day+minutes(m[5], m[6])
 	mLen := (mEnd - mStart + week) % week
 	if bLen < 30 {
-		errs = append(errs, fmt.Errorf("DatabaseArgs.BackupWindow %q: must last at least 30 minutes", backup))
+		ps.add("BackupWindow", backup, "must last at least 30 minutes.", setTo("BackupWindow", DefaultDbBackupWindow))
 	}
 	if mLen < 30 {
-		errs = append(errs, fmt.Errorf("DatabaseArgs.MaintenanceWindow %q: must last at least 30 minutes", maint))
+		ps.add("MaintenanceWindow", maint, "must last at least 30 minutes.", setTo("MaintenanceWindow", DefaultDbMaintenanceWindow))
 	}
 	// The daily backup window repeats every day; check it against the weekly window minute by minute.
 	for d := range 7 {
 		for t := range bLen {
 			x := (d*day + bStart + t) % week
 			if (x-mStart+week)%week < mLen {
-				return errors.Join(append(errs, fmt.Errorf("DatabaseArgs: BackupWindow %q overlaps MaintenanceWindow %q; RDS rejects that", backup, maint))...)
+				ps.add("BackupWindow", backup, fmt.Sprintf("overlaps {MaintenanceWindow} (%s); RDS rejects that.", maint),
+					note("move {BackupWindow} or {MaintenanceWindow} so the daily backup never meets the weekly maintenance."))
+				return ps
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return ps
 }
 
 // dbParameters force TLS for every client and log slow statements. "pending-reboot" works for
@@ -426,7 +499,7 @@ func dbParameters(engine DbEngine) rds.ParameterGroupParameterArray {
 	slow := strconv.Itoa(SlowQueryMillis)
 	if engine == EngineMySQL {
 		return rds.ParameterGroupParameterArray{
-			p("require_secure_transport", "1", "pending-reboot"),
+			p(TLSParameter(engine), "1", "pending-reboot"),
 			// The slowquery export is empty unless the server writes the slow log to a file.
 			p("slow_query_log", "1", "immediate"),
 			p("long_query_time", strconv.FormatFloat(float64(SlowQueryMillis)/1000, 'f', -1, 64), "immediate"),
@@ -434,14 +507,16 @@ func dbParameters(engine DbEngine) rds.ParameterGroupParameterArray {
 		}
 	}
 	return rds.ParameterGroupParameterArray{
-		p("rds.force_ssl", "1", "pending-reboot"),
+		p(TLSParameter(engine), "1", "pending-reboot"),
 		p("log_min_duration_statement", slow, "immediate"),
 	}
 }
 
-// TLSParameter is the parameter that forces TLS on engine (always set to "1").
+// TLSParameter is the parameter that forces TLS on engine (always set to "1"). It takes any RDS
+// engine name, so plan checks can read it off an instance: the MySQL family (mysql, mariadb,
+// aurora-mysql) has require_secure_transport, PostgreSQL rds.force_ssl.
 func TLSParameter(engine DbEngine) string {
-	if engine == EngineMySQL {
+	if strings.Contains(string(engine), "mysql") || strings.Contains(string(engine), "mariadb") {
 		return "require_secure_transport"
 	}
 	return "rds.force_ssl"
@@ -470,60 +545,81 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	if args == nil {
 		args = &DatabaseArgs{}
 	}
-	a := args.withDefaults(ctx, name)
-	if err := a.validate(name); err != nil {
+	a := *args
+	a.defaults()
+	if a.IdentifierPrefix == "" {
+		a.IdentifierPrefix = identifierPrefix(ctx.Stack(), name)
+	}
+	if err := errors.Join(a.wiringError(name), argsError("DatabaseArgs", a.problems())); err != nil {
 		return nil, err
 	}
-	family, _ := ParameterGroupFamily(a.Engine, a.EngineVersion)
 
 	d := &Database{Engine: a.Engine, name: name, port: a.Engine.Port()}
 	if err := ctx.RegisterComponentResource("rails-infra:infra:Database", name, d, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
+	place, err := newDatabasePlacement(ctx, name, a, d.port, parent)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := rds.NewInstance(ctx, name, instanceArgs(a, place, d.port), parent, pulumi.Protect(ProfileOf(a.Environment).Protect))
+	if err != nil {
+		return nil, err
+	}
+	return d, d.setOutputs(ctx, instance, place.securityGroup)
+}
 
+// databasePlacement is where the instance runs and how it is configured: the resources made
+// before it.
+type databasePlacement struct {
+	subnets       *rds.SubnetGroup
+	securityGroup *ec2.SecurityGroup
+	params        *rds.ParameterGroup
+}
+
+func newDatabasePlacement(ctx *pulumi.Context, name string, a DatabaseArgs, port int, parent pulumi.ResourceOption) (databasePlacement, error) {
+	var p databasePlacement
+	var err error
 	// Names are auto-generated (unique suffix), so a replacement never collides with the old one.
-	subnets, err := rds.NewSubnetGroup(ctx, name+"-subnets", &rds.SubnetGroupArgs{
+	if p.subnets, err = rds.NewSubnetGroup(ctx, name+"-subnets", &rds.SubnetGroupArgs{
 		Description: pulumi.String("Private subnets of the Rails database"),
 		SubnetIds:   a.SubnetIDs,
-	}, parent)
-	if err != nil {
-		return nil, err
+	}, parent); err != nil {
+		return p, err
 	}
-
 	// No rules inline: ingress comes only from AllowFrom, and the provider removes AWS's default
 	// allow-all egress (RDS answers on established connections and needs none).
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+	if p.securityGroup, err = ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		VpcId:       a.VpcID,
-		Description: pulumi.Sprintf("%s port %d, only from the app security group", a.Engine, d.port),
-	}, parent)
-	if err != nil {
-		return nil, err
+		Description: pulumi.Sprintf("%s port %d, only from the app security group", a.Engine, port),
+	}, parent); err != nil {
+		return p, err
 	}
-
-	params, err := rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
+	family, _ := ParameterGroupFamily(a.Engine, a.EngineVersion)
+	p.params, err = rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
 		Family:      pulumi.String(family),
 		Description: pulumi.Sprintf("Rails %s: TLS required, slow statements logged", family),
 		Parameters:  dbParameters(a.Engine),
 	}, parent)
-	if err != nil {
-		return nil, err
-	}
+	return p, err
+}
 
+// instanceArgs maps the defaulted settings onto the RDS instance.
+func instanceArgs(a DatabaseArgs, place databasePlacement, port int) *rds.InstanceArgs {
+	protect := ProfileOf(a.Environment).Protect
 	var finalSnapshot pulumi.StringPtrInput
-	if !a.SkipFinalSnapshot {
-		finalSnapshot = sg.ID().ToStringOutput().ApplyT(func(id string) *string {
+	if *a.FinalSnapshot {
+		finalSnapshot = place.securityGroup.ID().ToStringOutput().ApplyT(func(id string) *string {
 			s := finalSnapshotName(a.IdentifierPrefix, id, a)
 			return &s
 		}).(pulumi.StringPtrOutput)
 	}
 	var maxStorage pulumi.IntPtrInput
-	if a.MaxAllocatedStorage > 0 {
-		maxStorage = pulumi.Int(a.MaxAllocatedStorage)
+	if *a.MaxAllocatedStorage > 0 {
+		maxStorage = pulumi.Int(*a.MaxAllocatedStorage)
 	}
-
-	instanceOpts := []pulumi.ResourceOption{parent, pulumi.Protect(a.Protect)}
-	instanceArgs := &rds.InstanceArgs{
+	args := &rds.InstanceArgs{
 		IdentifierPrefix: pulumi.String(a.IdentifierPrefix),
 		Engine:           pulumi.String(string(a.Engine)),
 		EngineVersion:    pulumi.String(a.EngineVersion),
@@ -542,35 +638,35 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		Username:                 pulumi.String(a.Username),
 		// RDS generates the password into Secrets Manager; it never enters config or state.
 		ManageMasterUserPassword: pulumi.Bool(true),
-		Port:                     pulumi.Int(d.port),
-		DbSubnetGroupName:        subnets.Name,
-		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
-		ParameterGroupName:       params.Name,
+		Port:                     pulumi.Int(port),
+		DbSubnetGroupName:        place.subnets.Name,
+		VpcSecurityGroupIds:      pulumi.StringArray{place.securityGroup.ID()},
+		ParameterGroupName:       place.params.Name,
 		PubliclyAccessible:       pulumi.Bool(false),
-		MultiAz:                  pulumi.Bool(a.MultiAz),
+		MultiAz:                  pulumi.Bool(*a.MultiAz),
 		CaCertIdentifier:         pulumi.String(DbCACertIdentifier),
 		BackupRetentionPeriod:    pulumi.Int(*a.BackupRetentionDays),
 		BackupWindow:             pulumi.String(a.BackupWindow),
 		MaintenanceWindow:        pulumi.String(a.MaintenanceWindow),
 		CopyTagsToSnapshot:       pulumi.Bool(true),
-		DeletionProtection:       pulumi.Bool(a.DeletionProtection),
-		SkipFinalSnapshot:        pulumi.Bool(a.SkipFinalSnapshot),
+		DeletionProtection:       pulumi.Bool(*a.DeletionProtection),
+		SkipFinalSnapshot:        pulumi.Bool(!*a.FinalSnapshot),
 		FinalSnapshotIdentifier:  finalSnapshot,
 		// Protected databases keep their automated backups for the retention period after deletion.
-		DeleteAutomatedBackups:       pulumi.Bool(!a.Protect),
-		ApplyImmediately:             pulumi.Bool(a.ApplyImmediately),
+		DeleteAutomatedBackups:       pulumi.Bool(!protect),
+		ApplyImmediately:             pulumi.Bool(*a.ApplyImmediately),
 		EnabledCloudwatchLogsExports: pulumi.ToStringArray(a.Engine.LogExports()),
-		PerformanceInsightsEnabled:   pulumi.Bool(a.PerformanceInsights),
+		PerformanceInsightsEnabled:   pulumi.Bool(*a.PerformanceInsights),
 	}
-	if a.PerformanceInsights {
+	if *a.PerformanceInsights {
 		// 7 days is the free tier.
-		instanceArgs.PerformanceInsightsRetentionPeriod = pulumi.Int(7)
+		args.PerformanceInsightsRetentionPeriod = pulumi.Int(7)
 	}
-	instance, err := rds.NewInstance(ctx, name, instanceArgs, instanceOpts...)
-	if err != nil {
-		return nil, err
-	}
+	return args
+}
 
+// setOutputs exposes the connection facts; the password stays in the RDS-managed secret.
+func (d *Database) setOutputs(ctx *pulumi.Context, instance *rds.Instance, sg *ec2.SecurityGroup) error {
 	d.Instance = instance
 	d.Address = instance.Address
 	d.Port = instance.Port
@@ -583,18 +679,14 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		}
 		return *secrets[0].SecretArn, nil
 	}).(pulumi.StringOutput)
-
-	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+	return ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"address":         d.Address,
 		"port":            d.Port,
 		"dbName":          d.DbName,
 		"username":        d.Username,
 		"secretArn":       d.SecretArn,
 		"securityGroupId": d.SecurityGroupID,
-	}); err != nil {
-		return nil, err
-	}
-	return d, nil
+	})
 }
 
 // AllowFrom lets clientSG reach the database port: one ingress rule on the database security

@@ -63,24 +63,22 @@ func mustInstance(t *testing.T, res *mockengine.Result) *mockengine.Resource {
 	return all[0]
 }
 
+// prodArgs is a prod database on a class that runs Performance Insights; the rest is the prod profile.
 func prodArgs() DatabaseArgs {
-	return DatabaseArgs{
-		InstanceClass: "db.t4g.medium", MultiAz: true, BackupRetentionDays: pulumi.IntRef(14),
-		DeletionProtection: true, Protect: true, PerformanceInsights: true, MaxAllocatedStorage: 100,
-	}
+	return DatabaseArgs{Environment: EnvProd, InstanceClass: "db.t4g.medium"}
 }
 
-func devArgs() DatabaseArgs {
-	return DatabaseArgs{
-		BackupRetentionDays: pulumi.IntRef(1), SkipFinalSnapshot: true, ApplyImmediately: true, MaxAllocatedStorage: 100,
-	}
-}
+// devArgs sets nothing: zero DatabaseArgs are the dev profile.
+func devArgs() DatabaseArgs { return DatabaseArgs{} }
 
 var finalSnapshotPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
 
 func TestDatabaseInstanceSettings(t *testing.T) {
 	mysqlDev := devArgs()
 	mysqlDev.Engine = EngineMySQL
+	prodOverrides := prodArgs()
+	prodOverrides.MultiAz, prodOverrides.PerformanceInsights, prodOverrides.ApplyImmediately = boolRef(false), boolRef(false), boolRef(true)
+	prodOverrides.MaxAllocatedStorage = intRef(0)
 	cases := []struct {
 		name  string
 		stack string
@@ -89,7 +87,7 @@ func TestDatabaseInstanceSettings(t *testing.T) {
 		// protect and a final snapshot go together in every case here
 		protect bool
 	}{
-		{"a dev postgres database is small, single-AZ and easy to tear down", "dev", devArgs(), map[string]any{
+		{"zero args build the dev profile's postgres database: small, single-AZ and easy to tear down", "dev", devArgs(), map[string]any{
 			"engine": "postgres", "engineVersion": "17", "instanceClass": "db.t4g.micro", "port": 5432.0,
 			"multiAz": false, "backupRetentionPeriod": 1.0, "deletionProtection": false, "skipFinalSnapshot": true,
 			"deleteAutomatedBackups": true, "applyImmediately": true, "performanceInsightsEnabled": false,
@@ -100,6 +98,10 @@ func TestDatabaseInstanceSettings(t *testing.T) {
 			"deletionProtection": true, "skipFinalSnapshot": false, "deleteAutomatedBackups": false,
 			"applyImmediately": false, "performanceInsightsEnabled": true, "performanceInsightsRetentionPeriod": 7.0,
 			"identifierPrefix": "prod-db-",
+		}, true},
+		{"a prod database told to run single-AZ, without Performance Insights, applying at once, stays protected", "prod", prodOverrides, map[string]any{
+			"multiAz": false, "performanceInsightsEnabled": false, "applyImmediately": true, "maxAllocatedStorage": nil,
+			"backupRetentionPeriod": 14.0, "deletionProtection": true, "skipFinalSnapshot": false, "deleteAutomatedBackups": false,
 		}, true},
 		{"a dev mysql database exports error and slow-query logs on port 3306", "dev", mysqlDev, map[string]any{
 			"engine": "mysql", "engineVersion": "8.4", "port": 3306.0, "skipFinalSnapshot": true,
@@ -347,22 +349,23 @@ func TestDatabaseRejectsInvalidArgs(t *testing.T) {
 		args    DatabaseArgs
 		mention string
 	}{
-		{"an unknown engine", with(func(a *DatabaseArgs) { a.Engine = "oracle" }), "postgres or mysql"},
+		{"an unknown engine", with(func(a *DatabaseArgs) { a.Engine = "oracle" }), "postgres | mysql"},
 		{"a postgres version in mysql form", with(func(a *DatabaseArgs) { a.EngineVersion = "8.0" }), "EngineVersion"},
 		{"a mysql version in postgres form", with(func(a *DatabaseArgs) { a.Engine, a.EngineVersion = EngineMySQL, "17" }), "8.0 or 8.4"},
 		{"an ancient postgres", with(func(a *DatabaseArgs) { a.EngineVersion = "11" }), "older than 13"},
 		{"an instance class without db. prefix", with(func(a *DatabaseArgs) { a.InstanceClass = "t4g.micro" }), "db.<family>.<size>"},
 		{"10 GiB of storage", with(func(a *DatabaseArgs) { a.AllocatedStorage = 10 }), "from 20 to 65536"},
-		{"an autoscaling ceiling at the allocated size", with(func(a *DatabaseArgs) { a.MaxAllocatedStorage = 20 }), "10% above"},
-		{"40 days of backups", with(func(a *DatabaseArgs) { a.BackupRetentionDays = pulumi.IntRef(40) }), "0 to 35"},
-		{"performance insights on a micro class", with(func(a *DatabaseArgs) { a.PerformanceInsights = true }), "does not support Performance Insights"},
-		{"protect without deletion protection", with(func(a *DatabaseArgs) {
-			a.Protect, a.SkipFinalSnapshot, a.BackupRetentionDays = true, false, pulumi.IntRef(7)
-		}), "DeletionProtection"},
-		{"protect without a final snapshot", with(func(a *DatabaseArgs) {
-			a.Protect, a.DeletionProtection, a.BackupRetentionDays = true, true, pulumi.IntRef(7)
-		}), "SkipFinalSnapshot"},
-		{"protect with one day of backups", with(func(a *DatabaseArgs) { a.Protect, a.DeletionProtection, a.SkipFinalSnapshot = true, true, false }), "BackupRetentionDays >= 7"},
+		{"an autoscaling ceiling at the allocated size", with(func(a *DatabaseArgs) { a.MaxAllocatedStorage = intRef(20) }), "10% above DatabaseArgs.AllocatedStorage"},
+		{"a negative autoscaling ceiling", with(func(a *DatabaseArgs) { a.MaxAllocatedStorage = intRef(-1) }), "from 0 to 65536"},
+		{"40 days of backups", with(func(a *DatabaseArgs) { a.BackupRetentionDays = intRef(40) }), "from 0 to 35"},
+		{"performance insights on a micro class", with(func(a *DatabaseArgs) { a.PerformanceInsights = boolRef(true) }), "cannot run Performance Insights"},
+		{"prod without deletion protection", with(func(a *DatabaseArgs) {
+			a.Environment, a.DeletionProtection = EnvProd, boolRef(false)
+		}), `DatabaseArgs.DeletionProtection = "false": environment is prod`},
+		{"prod without a final snapshot", with(func(a *DatabaseArgs) {
+			a.Environment, a.FinalSnapshot = EnvProd, boolRef(false)
+		}), "Fix: set DatabaseArgs.FinalSnapshot = true"},
+		{"prod with one day of backups", with(func(a *DatabaseArgs) { a.Environment, a.BackupRetentionDays = EnvProd, intRef(1) }), "at least 7 days of backups"},
 		{"the postgres username", with(func(a *DatabaseArgs) { a.Username = "postgres" }), "reserved"},
 		{"the admin username on mysql", with(func(a *DatabaseArgs) { a.Engine, a.Username = EngineMySQL, "admin" }), "reserved"},
 		{"a username with a hyphen", with(func(a *DatabaseArgs) { a.Username = "rails-app" }), "a-z, 0-9 and _"},
@@ -492,8 +495,8 @@ func TestIdentifierPrefix(t *testing.T) {
 }
 
 func TestDefaultWindowsAreJapaneseNightAndApart(t *testing.T) {
-	if err := checkWindows(DefaultDbBackupWindow, DefaultDbMaintenanceWindow); err != nil {
-		t.Fatalf("default windows rejected: %v", err)
+	if ps := windowProblems(DefaultDbBackupWindow, DefaultDbMaintenanceWindow); len(ps) != 0 {
+		t.Fatalf("default windows rejected: %+v", ps)
 	}
 	// UTC+9: 18:00 UTC is 03:00 JST, sun 19:00 UTC is mon 04:00 JST.
 	if !strings.HasPrefix(DefaultDbBackupWindow, "18:") || !strings.HasPrefix(DefaultDbMaintenanceWindow, "sun:19:") {
@@ -505,8 +508,9 @@ func TestDefaultWindowsAreJapaneseNightAndApart(t *testing.T) {
 		{"18:00-18:30", "sat:23:00-sun:23:00"}, // a long weekly window covering the daily one
 	}
 	for _, w := range overlapping {
-		if err := checkWindows(w[0], w[1]); err == nil || !strings.Contains(err.Error(), "overlaps") {
-			t.Errorf("checkWindows(%s, %s) = %v, want an overlap error", w[0], w[1], err)
+		ps := windowProblems(w[0], w[1])
+		if len(ps) != 1 || !strings.Contains(ps[0].Reason, "overlaps") {
+			t.Errorf("windowProblems(%s, %s) = %+v, want one overlap problem", w[0], w[1], ps)
 		}
 	}
 }
@@ -559,6 +563,26 @@ func TestDbUsernameFitsRDS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := CheckDbUsername(tc.engine, tc.user); (got == "") != tc.ok {
 				t.Errorf("CheckDbUsername(%s, %q) = %q, want ok=%v", tc.engine, tc.user, got, tc.ok)
+			}
+		})
+	}
+}
+
+func TestTLSParameterNamesEachEnginesSwitch(t *testing.T) {
+	cases := []struct {
+		engine DbEngine
+		want   string
+	}{
+		{EnginePostgres, "rds.force_ssl"},
+		{EngineMySQL, "require_secure_transport"},
+		{"aurora-postgresql", "rds.force_ssl"},
+		{"aurora-mysql", "require_secure_transport"},
+		{"mariadb", "require_secure_transport"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.engine)+" is forced by "+tc.want, func(t *testing.T) {
+			if got := TLSParameter(tc.engine); got != tc.want {
+				t.Errorf("TLSParameter(%s) = %s, want %s", tc.engine, got, tc.want)
 			}
 		})
 	}

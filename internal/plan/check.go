@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rails-infra/rails-infra/infra"
 )
 
 // Rule is one policy, expressed once over type tokens and inputs. Check returns one message per
@@ -552,17 +554,9 @@ func asList(v any) []any {
 	return []any{v}
 }
 
-// tlsParameter is the parameter that makes each engine refuse plain connections.
-func tlsParameter(engine string) string {
-	if strings.Contains(engine, "mysql") || strings.Contains(engine, "mariadb") {
-		return "require_secure_transport"
-	}
-	return "rds.force_ssl"
-}
-
 func checkRDSTLS(g *Graph, r *Resource) []string {
 	engine := r.str("engine")
-	want := tlsParameter(engine)
+	want := infra.TLSParameter(infra.DbEngine(engine))
 	var groups []*Resource
 	if deps := r.PropertyDeps["parameterGroupName"]; len(deps) > 0 {
 		groups = g.linked(r, "parameterGroupName", tParameterGroup)
