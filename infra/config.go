@@ -37,10 +37,10 @@ type Config struct {
 	Region string
 
 	Network NetworkArgs
+	Service AppServiceArgs
 
 	// Sections still read by config_legacy.go until converted.
 	Database DatabaseConfig
-	Service  ServiceConfig
 	Domain   DomainConfig
 	Policy   PolicyConfig
 }
@@ -64,6 +64,7 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
+		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
 	}
 }
 
@@ -165,6 +166,7 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Environment = r.environment(stack)
 	c.Region = r.region()
 	c.Network.Environment = c.Environment
+	c.Service.Environment = c.Environment
 	for _, s := range c.sections() {
 		r.section(s)
 	}
@@ -201,6 +203,7 @@ func KnownKeys() []string {
 func Defaults(env Environment) map[string]string {
 	c := Config{Environment: env}
 	c.Network.Environment = env
+	c.Service.Environment = env
 	out := legacyDescribe(env).defaults
 	for _, s := range c.sections() {
 		s.defaults()

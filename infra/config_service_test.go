@@ -36,12 +36,12 @@ func TestServiceConfigDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := c.Service
-			got := []any{s.DesiredCount, s.MinCount, s.MaxCount, s.LogRetentionDays, s.ContainerInsights,
+			got := []any{*s.DesiredCount, *s.MinCount, s.MaxCount, s.LogRetentionDays, *s.ContainerInsights,
 				s.ContainerPort, s.CPU, s.Memory, s.CPUArchitecture, s.HealthCheckPath, s.HealthCheckIntervalSeconds,
-				s.HealthCheckTimeoutSeconds, s.HealthyThreshold, s.UnhealthyThreshold, s.DeregistrationDelaySeconds,
-				s.AllowedCidrs, s.ReadonlyRootFilesystem, s.Spot, s.HasImage()}
+				s.HealthCheckTimeoutSeconds, s.HealthyThreshold, s.UnhealthyThreshold, *s.HealthCheckGraceSeconds, *s.DeregistrationDelaySeconds,
+				s.AllowedCidrs, *s.ReadonlyRootFilesystem, s.Spot, s.HasImage()}
 			want := []any{tc.desired, tc.minCount, tc.maxCount, tc.retention, tc.insights,
-				80, 256, 512, ArchX86, "/up", 10, 5, 2, 3, 30, []string{"0.0.0.0/0"}, true, false, false}
+				80, 256, 512, ArchX86, "/up", 10, 5, 2, 3, 60, 30, []string{"0.0.0.0/0"}, true, false, false}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("defaults = %v\nwant %v", got, want)
 			}
@@ -55,7 +55,7 @@ func TestServiceConfigDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Service.AppSecrets) != 2 || !c.Service.AppSecrets["SMTP_PASSWORD"].Set || !c.Service.SecretKeyBase.Set {
+		if len(c.Service.AppSecrets) != 2 || c.Service.AppSecrets["SMTP_PASSWORD"] == nil || c.Service.SecretKeyBase == nil {
 			t.Errorf("secrets = %+v / %+v", c.Service.AppSecrets, c.Service.SecretKeyBase)
 		}
 	})
