@@ -98,6 +98,8 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"a user and password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"QUEUE":"amqp://app:hunter2@mq/vhost"}`}, nil, "appEnv", "appSecrets"},
 		{"an AWS access key id in appEnv", "dev", map[string]string{"appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, nil, "appEnv", "access key"},
 		{"appEnv set with --secret", "dev", map[string]string{"appEnv": `{"FEATURE_X":"on"}`}, []string{"appEnv"}, "appEnv", "secrets belong in appSecrets"},
+		{"a non-ASCII health check path", "dev", map[string]string{"healthCheckPath": "/héalth"}, nil, "healthCheckPath", "'é', which is not ASCII"},
+		{"a percent-encoded health check path", "dev", map[string]string{"healthCheckPath": "/health%20check"}, nil, "healthCheckPath", "ASCII letters, digits and"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
@@ -159,6 +161,8 @@ func TestHealthCheckPathLimits(t *testing.T) {
 	}{
 		{"/up", true}, {"/" + strings.Repeat("a", 127), true}, {"/" + strings.Repeat("a", 128), false},
 		{"/health/*", false}, {"/up?full=1", false}, {"up", false}, {"", false},
+		{"/héalth", false}, {"/health check", false}, {"/health%20check", false}, {"/up#top", false},
+		{"/health/live-v1.json", true}, {"/_ah/health;v=1", true}, {"/~ops/up", true},
 	} {
 		t.Run(fmt.Sprintf("%d-char path %.12q", len(tc.path), tc.path), func(t *testing.T) {
 			if got := healthCheckPathProblem(tc.path) == ""; got != tc.ok {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -442,11 +443,22 @@ func envNameProblem(name string) string {
 // with OIDC the Domain's no-login rule matches it.
 const MaxHealthCheckPathLength = 128
 
+// healthPathChars are the characters a health check path may hold: ASCII path characters
+// without percent-encoding, and without * and ?, which are wildcards in a listener path pattern.
+var healthPathChars = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
+
 // healthCheckPathProblem says why path cannot be the target group's health check path, or "".
-// "*" and "?" would be wildcards in the listener rule, so a literal path must not hold them.
+// It is the one rule for the path: the Domain's listener rules use the same path as a pattern.
 func healthCheckPathProblem(path string) string {
-	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#*") || len(path) > MaxHealthCheckPathLength {
-		return fmt.Sprintf("must be a URL path starting with / (no spaces, query, fragment or *), at most %d characters, such as /up.", MaxHealthCheckPathLength)
+	if strings.HasPrefix(path, "/") && len(path) <= MaxHealthCheckPathLength && healthPathChars.MatchString(path) {
+		return ""
 	}
-	return ""
+	reason := fmt.Sprintf("must be a URL path starting with / (no spaces, query, fragment or *), at most %d characters, "+
+		"of ASCII letters, digits and . _ ~ - / ! $ & ' ( ) + , ; = : @ only, such as /up.", MaxHealthCheckPathLength)
+	for _, r := range path {
+		if r >= utf8.RuneSelf {
+			return fmt.Sprintf("holds %q, which is not ASCII; ALB health check paths are ASCII only. It %s", r, reason)
+		}
+	}
+	return reason
 }
