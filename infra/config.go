@@ -401,15 +401,17 @@ func (r *reader) section(s section) {
 	// ..."): the rules run once with a value no rule accepts standing in for it.
 	ruleFor := map[string]FieldProblem{}
 	var ints []field
+	// A *int is set by defaults() by now; its rule reads the int it points to.
+	intOf := func(f field) reflect.Value { return reflect.Indirect(r.fieldValue(v, f)) }
 	for _, f := range malformed {
-		if t := r.fieldValue(v, f); t.Kind() == reflect.Int {
+		if intOf(f).Kind() == reflect.Int {
 			ints = append(ints, f)
 		}
 	}
 	if len(ints) > 0 {
 		saved := make([]int64, len(ints))
 		for i, f := range ints {
-			t := r.fieldValue(v, f)
+			t := intOf(f)
 			saved[i] = t.Int()
 			t.SetInt(math.MinInt32)
 		}
@@ -419,7 +421,7 @@ func (r *reader) section(s section) {
 			}
 		}
 		for i, f := range ints {
-			r.fieldValue(v, f).SetInt(saved[i])
+			intOf(f).SetInt(saved[i])
 		}
 	}
 	bad := map[string]bool{}

@@ -100,6 +100,7 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"appEnv set with --secret", "dev", map[string]string{"appEnv": `{"FEATURE_X":"on"}`}, []string{"appEnv"}, "appEnv", "secrets belong in appSecrets"},
 		{"a non-ASCII health check path", "dev", map[string]string{"healthCheckPath": "/héalth"}, nil, "healthCheckPath", "'é', which is not ASCII"},
 		{"a percent-encoded health check path", "dev", map[string]string{"healthCheckPath": "/health%20check"}, nil, "healthCheckPath", "ASCII letters, digits and"},
+		{"a desired count that is not a number", "dev", map[string]string{"desiredCount": "two"}, nil, "desiredCount", "is not a whole number: it must be from 0 to 100"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
