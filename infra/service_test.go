@@ -464,6 +464,7 @@ func TestAppServiceArgsValidation(t *testing.T) {
 		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = intRef(9) }, "AppServiceArgs.DesiredCount = \"9\": must be between AppServiceArgs.MinCount (1) and AppServiceArgs.MaxCount (3)"},
 		{"a health check path without a slash", func(a *AppServiceArgs) { a.HealthCheckPath = "up" }, "starting with /"},
 		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheckIntervalSeconds, a.HealthCheckTimeoutSeconds = 5, 5 }, "must be less than AppServiceArgs.HealthCheckIntervalSeconds (5)"},
+		{"spot in prod", func(a *AppServiceArgs) { a.Environment, a.Spot = EnvProd, true }, "dev stacks only"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			r := runService(t, tc.mutate, nil)
@@ -474,6 +475,41 @@ func TestAppServiceArgsValidation(t *testing.T) {
 				t.Errorf("%d services registered despite invalid args", n)
 			}
 		})
+	}
+}
+
+func TestZeroSettingsAreKept(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) {
+		a.HealthCheckGraceSeconds, a.DeregistrationDelaySeconds = intRef(0), intRef(0)
+		a.MinCount, a.DesiredCount = intRef(0), intRef(0)
+	}, nil)
+	svc := r.res.Find("aws:ecs/service:Service", "app")
+	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+	got := []any{svc.Input("healthCheckGracePeriodSeconds"), svc.Input("desiredCount"), tg.Input("deregistrationDelay")}
+	if want := []any{0.0, 0.0, 0.0}; !slices.Equal(got, want) {
+		t.Errorf("%s grace, desired and %s deregistration delay = %v, want %v", svc.Name, tg.Name, got, want)
+	}
+}
+
+func TestTargetHandsTheDomainTheLoadBalancer(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) { a.HealthCheckPath = "/healthz" }, nil)
+	got, svc := r.svc.Target(), r.svc
+	for _, c := range []struct {
+		name      string
+		got, want pulumi.StringInput
+	}{
+		{"LoadBalancerArn", got.LoadBalancerArn, svc.LoadBalancerArn},
+		{"LoadBalancerDNSName", got.LoadBalancerDNSName, svc.LoadBalancerDNSName},
+		{"LoadBalancerZoneID", got.LoadBalancerZoneID, svc.LoadBalancerZoneID},
+		{"LoadBalancerSecurityGroupID", got.LoadBalancerSecurityGroupID, svc.LoadBalancerSecurityGroupID},
+		{"TargetGroupArn", got.TargetGroupArn, svc.TargetGroupArn},
+	} {
+		if c.got != c.want {
+			t.Errorf("Target().%s is not the service's %s output", c.name, c.name)
+		}
+	}
+	if got.HealthCheckPath != "/healthz" {
+		t.Errorf("Target().HealthCheckPath = %q, want /healthz", got.HealthCheckPath)
 	}
 }
 
