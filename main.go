@@ -67,12 +67,15 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		return err
 	}
 
-	serviceArgs := cfg.ServiceArgs(account)
+	serviceArgs := cfg.Service
+	serviceArgs.Account = account
+	// With a domain, port 80 redirects and the Domain adds the 443 listener.
+	serviceArgs.HTTPS = cfg.Domain.Enabled()
 	serviceArgs.VpcID = network.VpcID
 	serviceArgs.PublicSubnetIDs = network.PublicSubnetIDs
 	serviceArgs.PrivateSubnetIDs = network.PrivateSubnetIDs
 	serviceArgs.Database = database.Endpoint()
-	svc, err := infra.NewAppService(ctx, "app", serviceArgs)
+	svc, err := infra.NewAppService(ctx, "app", &serviceArgs)
 	if err != nil {
 		return err
 	}

@@ -310,12 +310,12 @@ func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
 				t.Fatal(err)
 			}
 			ro := plan.EstimateRollout(g)
-			if len(ro) != 1 || ro[0].Settings.DesiredCount != cfg.Service.DesiredCount {
-				t.Errorf("rollout = %+v, want desiredCount %d", ro, cfg.Service.DesiredCount)
+			if len(ro) != 1 || ro[0].Settings.DesiredCount != *cfg.Service.DesiredCount {
+				t.Errorf("rollout = %+v, want desiredCount %d", ro, *cfg.Service.DesiredCount)
 			}
 			for _, it := range plan.EstimateCost(g).Items {
 				if it.Item == "Fargate tasks" && (it.MonthlyUSD == nil || *it.MonthlyUSD <= 0) {
-					t.Errorf("Fargate tasks = %+v, want a price for %d tasks", it, cfg.Service.DesiredCount)
+					t.Errorf("Fargate tasks = %+v, want a price for %d tasks", it, *cfg.Service.DesiredCount)
 				}
 			}
 		})

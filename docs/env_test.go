@@ -56,12 +56,12 @@ func TestRailsGuideListsEveryInjectedVariable(t *testing.T) {
 	}
 }
 
-// injectedEnv is every plain env name containerDefinition in infra/taskdefinition.go puts in its
+// injectedEnv is every plain env name containerDefinition in infra/service_taskdef.go puts in its
 // `env := map[string]string{...}` literal, read with go/parser so the check follows the code, not a copy of it.
 func injectedEnv(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, filepath.Join("..", "infra", "taskdefinition.go"), nil, 0)
+	f, err := parser.ParseFile(fset, filepath.Join("..", "infra", "service_taskdef.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

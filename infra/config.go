@@ -38,11 +38,11 @@ type Config struct {
 
 	Network  NetworkArgs
 	Database DatabaseArgs
+	Service  AppServiceArgs
 
 	// Sections still read by config_legacy.go until converted.
-	Service ServiceConfig
-	Domain  DomainConfig
-	Policy  PolicyConfig
+	Domain DomainConfig
+	Policy PolicyConfig
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -65,6 +65,7 @@ func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
 		{"DatabaseArgs", &c.Database, c.Database.problems, c.Database.defaults},
+		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
 	}
 }
 
@@ -167,6 +168,7 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Region = r.region()
 	c.Network.Environment = c.Environment
 	c.Database.Environment = c.Environment
+	c.Service.Environment = c.Environment
 	for _, s := range c.sections() {
 		r.section(s)
 	}
@@ -204,6 +206,7 @@ func Defaults(env Environment) map[string]string {
 	c := Config{Environment: env}
 	c.Network.Environment = env
 	c.Database.Environment = env
+	c.Service.Environment = env
 	out := legacyDescribe(env).defaults
 	for _, s := range c.sections() {
 		s.defaults()
@@ -250,10 +253,7 @@ type field struct {
 	example string
 }
 
-var (
-	stringInputType = reflect.TypeOf((*pulumi.StringInput)(nil)).Elem()
-	intPtrType      = reflect.TypeOf((*int)(nil))
-)
+var stringInputType = reflect.TypeOf((*pulumi.StringInput)(nil)).Elem()
 
 // fieldsOf lists the config fields of t: `config:"key"` (`,secret` for secrets), and groups
 // tagged `config:",group"`, a pointer to a struct that exists only when one of its keys is set.
@@ -404,21 +404,19 @@ func (r *reader) section(s section) {
 	// ..."): the rules run once with a value no rule accepts standing in for it.
 	ruleFor := map[string]FieldProblem{}
 	var ints []field
+	// A *int is set by defaults() by now; its rule reads the int it points to.
+	intOf := func(f field) reflect.Value { return reflect.Indirect(r.fieldValue(v, f)) }
 	for _, f := range malformed {
-		if t := r.fieldValue(v, f); t.Kind() == reflect.Int || t.Type() == intPtrType {
+		if intOf(f).Kind() == reflect.Int {
 			ints = append(ints, f)
 		}
 	}
 	if len(ints) > 0 {
-		saved := make([]reflect.Value, len(ints))
+		saved := make([]int64, len(ints))
 		for i, f := range ints {
-			t := r.fieldValue(v, f)
-			saved[i] = reflect.ValueOf(t.Interface())
-			if t.Kind() == reflect.Pointer {
-				t.Set(reflect.ValueOf(intRef(math.MinInt32)))
-			} else {
-				t.SetInt(math.MinInt32)
-			}
+			t := intOf(f)
+			saved[i] = t.Int()
+			t.SetInt(math.MinInt32)
 		}
 		for _, p := range s.problems() {
 			if _, seen := ruleFor[p.Field]; !seen {
@@ -426,7 +424,7 @@ func (r *reader) section(s section) {
 			}
 		}
 		for i, f := range ints {
-			r.fieldValue(v, f).Set(saved[i])
+			intOf(f).SetInt(saved[i])
 		}
 	}
 	bad := map[string]bool{}

@@ -35,13 +35,11 @@ func legacyKeys() []string {
 }
 
 func (r *reader) legacySections(c *Config) {
-	r.service(c)
 	r.domain(c)
 	r.policy(c)
 }
 
 func (r *reader) legacyCrossChecks(c *Config) {
-	r.serviceCrossChecks(c)
 	r.domainCrossChecks(c)
 }
 
@@ -83,21 +81,6 @@ func (r *reader) integer(key string, def, lo, hi int, example string) int {
 	}
 	if n < lo || n > hi {
 		r.fail(key, v, fmt.Sprintf("must be from %d to %d.", lo, hi), setFix(key, example))
-	}
-	return n
-}
-
-// oneOfInt accepts only the listed values (e.g. CloudWatch retention days).
-func (r *reader) oneOfInt(key string, def int, allowed []int) int {
-	v, ok := r.raw(key)
-	if !ok {
-		r.noteDefault(key, def)
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || !slices.Contains(allowed, n) {
-		r.fail(key, v, fmt.Sprintf("must be one of %s.", joinInts(allowed)), setFix(key, strconv.Itoa(def)))
-		return def
 	}
 	return n
 }

@@ -36,12 +36,12 @@ func TestServiceConfigDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := c.Service
-			got := []any{s.DesiredCount, s.MinCount, s.MaxCount, s.LogRetentionDays, s.ContainerInsights,
+			got := []any{*s.DesiredCount, *s.MinCount, s.MaxCount, s.LogRetentionDays, *s.ContainerInsights,
 				s.ContainerPort, s.CPU, s.Memory, s.CPUArchitecture, s.HealthCheckPath, s.HealthCheckIntervalSeconds,
-				s.HealthCheckTimeoutSeconds, s.HealthyThreshold, s.UnhealthyThreshold, s.DeregistrationDelaySeconds,
-				s.AllowedCidrs, s.ReadonlyRootFilesystem, s.Spot, s.HasImage()}
+				s.HealthCheckTimeoutSeconds, s.HealthyThreshold, s.UnhealthyThreshold, *s.HealthCheckGraceSeconds, *s.DeregistrationDelaySeconds,
+				s.AllowedCidrs, *s.ReadonlyRootFilesystem, s.Spot, s.HasImage()}
 			want := []any{tc.desired, tc.minCount, tc.maxCount, tc.retention, tc.insights,
-				80, 256, 512, ArchX86, "/up", 10, 5, 2, 3, 30, []string{"0.0.0.0/0"}, true, false, false}
+				80, 256, 512, ArchX86, "/up", 10, 5, 2, 3, 60, 30, []string{"0.0.0.0/0"}, true, false, false}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("defaults = %v\nwant %v", got, want)
 			}
@@ -55,7 +55,7 @@ func TestServiceConfigDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Service.AppSecrets) != 2 || !c.Service.AppSecrets["SMTP_PASSWORD"].Set || !c.Service.SecretKeyBase.Set {
+		if len(c.Service.AppSecrets) != 2 || c.Service.AppSecrets["SMTP_PASSWORD"] == nil || c.Service.SecretKeyBase == nil {
 			t.Errorf("secrets = %+v / %+v", c.Service.AppSecrets, c.Service.SecretKeyBase)
 		}
 	})
@@ -98,6 +98,23 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"a user and password inside a URL in appEnv", "dev", map[string]string{"appEnv": `{"QUEUE":"amqp://app:hunter2@mq/vhost"}`}, nil, "appEnv", "appSecrets"},
 		{"an AWS access key id in appEnv", "dev", map[string]string{"appEnv": `{"UPLOADER":"AKIAIOSFODNN7EXAMPLE"}`}, nil, "appEnv", "access key"},
 		{"appEnv set with --secret", "dev", map[string]string{"appEnv": `{"FEATURE_X":"on"}`}, []string{"appEnv"}, "appEnv", "secrets belong in appSecrets"},
+		{"a non-ASCII health check path", "dev", map[string]string{"healthCheckPath": "/héalth"}, nil, "healthCheckPath", "'é', which is not ASCII"},
+		{"a percent-encoded health check path", "dev", map[string]string{"healthCheckPath": "/health%20check"}, nil, "healthCheckPath", "ASCII letters, digits and"},
+		{"an empty allowed CIDR list", "dev", map[string]string{"allowedCidrs": `[]`}, nil, "allowedCidrs", "unreachable"},
+		{"a cpu below Fargate's range", "dev", map[string]string{"cpu": "128"}, nil, "cpu", "from 256 to 16384"},
+		{"memory above Fargate's range", "dev", map[string]string{"cpu": "16384", "memory": "131072"}, nil, "memory", "from 512 to 122880"},
+		{"a cpu that is not a number", "dev", map[string]string{"cpu": "a lot"}, nil, "cpu", "is not a whole number: it must be from 256 to 16384"},
+		{"a negative min count", "dev", map[string]string{"minCount": "-1"}, nil, "minCount", "from 0 to 100"},
+		{"a desired count that is not a number", "dev", map[string]string{"desiredCount": "two"}, nil, "desiredCount", "is not a whole number: it must be from 0 to 100"},
+		{"a max count of 0", "dev", map[string]string{"maxCount": "0", "minCount": "0", "desiredCount": "0"}, nil, "maxCount", "from 1 to 100"},
+		{"a CPU target of 95%", "dev", map[string]string{"cpuTargetPercent": "95"}, nil, "cpuTargetPercent", "from 10 to 90"},
+		{"negative requests per target", "dev", map[string]string{"requestsPerTarget": "-5"}, nil, "requestsPerTarget", "from 0 to 100000"},
+		{"a 3-second health check interval", "dev", map[string]string{"healthCheckIntervalSeconds": "3", "healthCheckTimeoutSeconds": "2"}, nil, "healthCheckIntervalSeconds", "from 5 to 300"},
+		{"a healthy threshold of 1", "dev", map[string]string{"healthyThreshold": "1"}, nil, "healthyThreshold", "from 2 to 10"},
+		{"an unhealthy threshold of 11", "dev", map[string]string{"unhealthyThreshold": "11"}, nil, "unhealthyThreshold", "from 2 to 10"},
+		{"a negative grace period", "dev", map[string]string{"healthCheckGraceSeconds": "-1"}, nil, "healthCheckGraceSeconds", "from 0 to 3600"},
+		{"a deregistration delay over an hour", "dev", map[string]string{"deregistrationDelaySeconds": "3601"}, nil, "deregistrationDelaySeconds", "from 0 to 3600"},
+		{"readonlyRootFilesystem as yes", "dev", map[string]string{"readonlyRootFilesystem": "yes"}, nil, "readonlyRootFilesystem", "true or false"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
@@ -123,6 +140,25 @@ func TestServiceConfigRejects(t *testing.T) {
 		c, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://cache:6379/0","API_BASE":"https://api.example.com:8443/v1","MAILER_FROM":"app@example.co.jp"}`})
 		if err != nil || len(c.Service.AppEnv) != 3 {
 			t.Errorf("err = %v, appEnv = %v; want all three accepted", err, c)
+		}
+	})
+	t.Run("explicit zeros and false are kept, not replaced by the defaults", func(t *testing.T) {
+		c, err := parseWith(t, "prod", map[string]string{
+			"desiredCount": "0", "minCount": "0", "healthCheckGraceSeconds": "0", "deregistrationDelaySeconds": "0",
+			"containerInsights": "false", "readonlyRootFilesystem": "false",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := c.Service
+		got := []any{*s.DesiredCount, *s.MinCount, *s.HealthCheckGraceSeconds, *s.DeregistrationDelaySeconds, *s.ContainerInsights, *s.ReadonlyRootFilesystem}
+		if want := []any{0, 0, 0, 0, false, false}; !reflect.DeepEqual(got, want) {
+			t.Errorf("desired, min, grace, deregistration, insights, readonly = %v, want %v", got, want)
+		}
+		// NewAppService defaults its args again: the explicit values must survive that too.
+		s.defaults()
+		if *s.DesiredCount != 0 || *s.HealthCheckGraceSeconds != 0 || *s.ContainerInsights {
+			t.Errorf("after defaults(): desired %d, grace %d, insights %v; want 0, 0, false", *s.DesiredCount, *s.HealthCheckGraceSeconds, *s.ContainerInsights)
 		}
 	})
 	t.Run("a secret problem never prints the value", func(t *testing.T) {
@@ -159,6 +195,8 @@ func TestHealthCheckPathLimits(t *testing.T) {
 	}{
 		{"/up", true}, {"/" + strings.Repeat("a", 127), true}, {"/" + strings.Repeat("a", 128), false},
 		{"/health/*", false}, {"/up?full=1", false}, {"up", false}, {"", false},
+		{"/héalth", false}, {"/health check", false}, {"/health%20check", false}, {"/up#top", false},
+		{"/health/live-v1.json", true}, {"/_ah/health;v=1", true}, {"/~ops/up", true},
 	} {
 		t.Run(fmt.Sprintf("%d-char path %.12q", len(tc.path), tc.path), func(t *testing.T) {
 			if got := healthCheckPathProblem(tc.path) == ""; got != tc.ok {

@@ -33,15 +33,22 @@ func baseArgs() *AppServiceArgs {
 		ContainerPort:              80,
 		CPU:                        512,
 		Memory:                     1024,
-		DesiredCount:               1,
-		MinCount:                   1,
+		DesiredCount:               intRef(1),
+		MinCount:                   intRef(1),
 		MaxCount:                   3,
-		HealthCheckGraceSeconds:    60,
-		DeregistrationDelaySeconds: 30,
+		HealthCheckGraceSeconds:    intRef(60),
+		DeregistrationDelaySeconds: intRef(30),
 		LogRetentionDays:           30,
 		AppEnv:                     map[string]string{"FEATURE_X": "on"},
-		ForceDestroy:               true,
 	}
+}
+
+// envOf is the environment whose profile protects (prod) or not (dev).
+func envOf(prod bool) Environment {
+	if prod {
+		return EnvProd
+	}
+	return EnvDev
 }
 
 type svcRun struct {
@@ -247,7 +254,7 @@ func TestAutoscaling(t *testing.T) {
 		}
 	})
 	t.Run("a fixed count (min = max) keeps desiredCount managed by Pulumi", func(t *testing.T) {
-		r := mustRunService(t, func(a *AppServiceArgs) { a.MinCount, a.DesiredCount, a.MaxCount = 2, 2, 2 }, nil)
+		r := mustRunService(t, func(a *AppServiceArgs) { a.MinCount, a.DesiredCount, a.MaxCount = intRef(2), intRef(2), 2 }, nil)
 		svc := r.res.Find("aws:ecs/service:Service", "app")
 		if slices.Contains(svc.IgnoreChanges, "desiredCount") || len(r.res.OfType("aws:appautoscaling/target:Target")) != 0 {
 			t.Errorf("IgnoreChanges = %v and targets = %d, want neither", svc.IgnoreChanges, len(r.res.OfType("aws:appautoscaling/target:Target")))
@@ -307,7 +314,7 @@ func TestImageSources(t *testing.T) {
 	}{{ArchX86, "linux/amd64"}, {ArchARM64, "linux/arm64"}} {
 		t.Run("a local build targets "+arch.platform+" on "+string(arch.arch), func(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) {
-				a.ImageTag, a.BuildContext, a.CPUArchitecture = "", "../app", arch.arch
+				a.ImageTag, a.AppBuildContext, a.CPUArchitecture = "", "../app", arch.arch
 			}, nil)
 			img := one(t, r.res, "awsx:ecr:Image")
 			args, _ := img.Input("args").(map[string]any)
@@ -343,7 +350,7 @@ func TestRepositoryAndCluster(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) {
-				a.ImmutableImageTags, a.ContainerInsights, a.ForceDestroy, a.DeletionProtection = tc.prod, tc.prod, !tc.prod, tc.prod
+				a.Environment = envOf(tc.prod) // tags, force-delete and Container Insights follow the profile
 			}, nil)
 			repo := one(t, r.res, "aws:ecr/repository:Repository")
 			scan, _ := repo.Input("imageScanningConfiguration").(map[string]any)
@@ -451,12 +458,13 @@ func TestAppServiceArgsValidation(t *testing.T) {
 		{"a cpu/memory pair Fargate lacks", func(a *AppServiceArgs) { a.CPU, a.Memory = 256, 4096 }, "does not fit cpu 256"},
 		{"a reserved env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"DATABASE_HOST": "x"} }, "set by rails-infra"},
 		{"a secret-looking env name", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"STRIPE_API_KEY": "x"} }, "looks like a secret"},
-		{"both image sources", func(a *AppServiceArgs) { a.BuildContext = "." }, "exclusive"},
+		{"both image sources", func(a *AppServiceArgs) { a.AppBuildContext = "." }, "pick one image source"},
 		{"a password in an env URL", func(a *AppServiceArgs) { a.AppEnv = map[string]string{"REDIS_URL": "redis://:pw@cache:6379"} }, "holds a credential"},
 		{"an unknown adapter", func(a *AppServiceArgs) { a.Database.Adapter = "sqlite3" }, "postgresql or mysql2"},
-		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = 9 }, "min ≤ desired ≤ max"},
-		{"a health check path without a slash", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{Path: "up"} }, "starting with /"},
-		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheck = HealthCheck{IntervalSeconds: 5, TimeoutSeconds: 5} }, "below interval"},
+		{"desired above max", func(a *AppServiceArgs) { a.DesiredCount = intRef(9) }, "AppServiceArgs.DesiredCount = \"9\": must be between AppServiceArgs.MinCount (1) and AppServiceArgs.MaxCount (3)"},
+		{"a health check path without a slash", func(a *AppServiceArgs) { a.HealthCheckPath = "up" }, "starting with /"},
+		{"timeout at the interval", func(a *AppServiceArgs) { a.HealthCheckIntervalSeconds, a.HealthCheckTimeoutSeconds = 5, 5 }, "must be less than AppServiceArgs.HealthCheckIntervalSeconds (5)"},
+		{"spot in prod", func(a *AppServiceArgs) { a.Environment, a.Spot = EnvProd, true }, "dev stacks only"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			r := runService(t, tc.mutate, nil)
@@ -467,6 +475,41 @@ func TestAppServiceArgsValidation(t *testing.T) {
 				t.Errorf("%d services registered despite invalid args", n)
 			}
 		})
+	}
+}
+
+func TestZeroSettingsAreKept(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) {
+		a.HealthCheckGraceSeconds, a.DeregistrationDelaySeconds = intRef(0), intRef(0)
+		a.MinCount, a.DesiredCount = intRef(0), intRef(0)
+	}, nil)
+	svc := r.res.Find("aws:ecs/service:Service", "app")
+	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+	got := []any{svc.Input("healthCheckGracePeriodSeconds"), svc.Input("desiredCount"), tg.Input("deregistrationDelay")}
+	if want := []any{0.0, 0.0, 0.0}; !slices.Equal(got, want) {
+		t.Errorf("%s grace, desired and %s deregistration delay = %v, want %v", svc.Name, tg.Name, got, want)
+	}
+}
+
+func TestTargetHandsTheDomainTheLoadBalancer(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) { a.HealthCheckPath = "/healthz" }, nil)
+	got, svc := r.svc.Target(), r.svc
+	for _, c := range []struct {
+		name      string
+		got, want pulumi.StringInput
+	}{
+		{"LoadBalancerArn", got.LoadBalancerArn, svc.LoadBalancerArn},
+		{"LoadBalancerDNSName", got.LoadBalancerDNSName, svc.LoadBalancerDNSName},
+		{"LoadBalancerZoneID", got.LoadBalancerZoneID, svc.LoadBalancerZoneID},
+		{"LoadBalancerSecurityGroupID", got.LoadBalancerSecurityGroupID, svc.LoadBalancerSecurityGroupID},
+		{"TargetGroupArn", got.TargetGroupArn, svc.TargetGroupArn},
+	} {
+		if c.got != c.want {
+			t.Errorf("Target().%s is not the service's %s output", c.name, c.name)
+		}
+	}
+	if got.HealthCheckPath != "/healthz" {
+		t.Errorf("Target().HealthCheckPath = %q, want /healthz", got.HealthCheckPath)
 	}
 }
 

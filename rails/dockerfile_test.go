@@ -461,7 +461,7 @@ func TestDockerfileFinalStageRunsAsNonRoot(t *testing.T) {
 		if !ok {
 			t.Fatal("no VOLUME in the final stage")
 		}
-		// The app-owned writable mounts of infra/taskdefinition.go (writableMounts, under the task
+		// The app-owned writable mounts of infra/service_taskdef.go (writableMounts, under the task
 		// definition's app root); the other two are the root-run ECS Exec agent's.
 		root := infra.DefaultAppRoot
 		for _, want := range []string{root + "/tmp", root + "/log", "/tmp"} {

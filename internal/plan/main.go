@@ -220,7 +220,7 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 	g.Placeholders = sc.Placeholders
 	g.Waivers = cfg.Policy.Waivers
 	if !cfg.Service.HasImage() {
-		g.DeployedDesiredCount = cfg.Service.DesiredCount
+		g.DeployedDesiredCount = *cfg.Service.DesiredCount
 	}
 	return g, nil
 }

@@ -9,37 +9,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// HealthCheck is the target group's health check.
-type HealthCheck struct {
-	// Path is requested on the container port. Default DefaultHealthCheckPath (/up).
-	Path string
-	// IntervalSeconds between checks. Default 10. Valid: 5 to 300, > TimeoutSeconds.
-	IntervalSeconds int
-	// TimeoutSeconds per check. Default 5. Valid: 2 to 120.
-	TimeoutSeconds int
-	// HealthyThreshold consecutive passes mark a target healthy. Default 2. Valid: 2 to 10.
-	HealthyThreshold int
-	// UnhealthyThreshold consecutive failures mark it unhealthy. Default 3. Valid: 2 to 10.
-	UnhealthyThreshold int
-}
-
-func (h HealthCheck) withDefaults() HealthCheck {
-	if h.Path == "" {
-		h.Path = DefaultHealthCheckPath
-	}
-	if h.IntervalSeconds == 0 {
-		h.IntervalSeconds = DefaultHealthCheckIntervalSeconds
-	}
-	if h.TimeoutSeconds == 0 {
-		h.TimeoutSeconds = DefaultHealthCheckTimeoutSeconds
-	}
-	if h.HealthyThreshold == 0 {
-		h.HealthyThreshold = DefaultHealthyThreshold
-	}
-	if h.UnhealthyThreshold == 0 {
-		h.UnhealthyThreshold = DefaultUnhealthyThreshold
-	}
-	return h
+// healthCheck is the target group's health check (AppServiceArgs' HealthCheck* settings).
+type healthCheck struct {
+	Path                                                                  string
+	IntervalSeconds, TimeoutSeconds, HealthyThreshold, UnhealthyThreshold int
 }
 
 // securityGroups are the ALB's and the tasks' groups.
@@ -145,7 +118,7 @@ type loadBalancerArgs struct {
 	SecurityGroupID            pulumi.StringInput
 	HTTPS                      bool
 	ContainerPort              int
-	HealthCheck                HealthCheck
+	HealthCheck                healthCheck
 	DeregistrationDelaySeconds int
 	IdleTimeoutSeconds         int
 	DeletionProtection         bool

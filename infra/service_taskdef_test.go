@@ -152,7 +152,7 @@ func TestWebContainerDefinition(t *testing.T) {
 		}
 	})
 	t.Run("a writable root filesystem drops the scratch mounts", func(t *testing.T) {
-		r := mustRunService(t, func(a *AppServiceArgs) { a.WritableRootFilesystem = true }, nil)
+		r := mustRunService(t, func(a *AppServiceArgs) { a.ReadonlyRootFilesystem = boolRef(false) }, nil)
 		c := containerDefs(t, r.res, "app")
 		if c.ReadonlyRootFilesystem || len(c.MountPoints) != 0 {
 			t.Errorf("readonly=%v mounts=%v, want false and none", c.ReadonlyRootFilesystem, c.MountPoints)

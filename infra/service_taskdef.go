@@ -216,7 +216,7 @@ func newTaskDefinition(ctx *pulumi.Context, name, family string, a AppServiceArg
 		return string(b), err
 	}).(pulumi.StringOutput)
 	var volumes ecs.TaskDefinitionVolumeArray
-	if !a.WritableRootFilesystem {
+	if *a.ReadonlyRootFilesystem {
 		for _, m := range writableMounts(a.AppRoot) {
 			volumes = append(volumes, &ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(m.Volume)})
 		}

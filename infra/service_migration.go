@@ -13,7 +13,7 @@ import (
 // MigrateHandlerCode is the migration runner Lambda's source (index.py). It holds nothing
 // stack-specific: the invocation's input names the cluster, task definition and network.
 //
-//go:embed migrate_lambda.py
+//go:embed service_migrate_lambda.py
 var MigrateHandlerCode string
 
 const (

@@ -135,3 +135,13 @@ func secretsDigest(key, dbSecretArn string, names []string, pairs []any) string 
 	mac.Write([]byte(b.String()))
 	return hex.EncodeToString(mac.Sum(nil))[:32]
 }
+
+// secretKeyBaseProblem checks SECRET_KEY_BASE's plain text, which only the config reader sees
+// (config.go secretRules); a Go caller's value is an output and cannot be checked before deploy.
+func secretKeyBaseProblem(raw string) (reason, fix string) {
+	if raw != "" && len(raw) < MinSecretKeyBaseLength {
+		return fmt.Sprintf("is shorter than %d characters; Rails signs and encrypts cookies with it.", MinSecretKeyBaseLength),
+			"pulumi config set --secret secretKeyBase \"$(bin/rails secret)\" (or pulumi config rm secretKeyBase to have one generated)"
+	}
+	return "", ""
+}

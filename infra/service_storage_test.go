@@ -16,7 +16,7 @@ func TestUploadsBucket(t *testing.T) {
 		{"prod bucket is protected and never force-destroyed", true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := mustRunService(t, func(a *AppServiceArgs) { a.ForceDestroy, a.DeletionProtection = !tc.prod, tc.prod }, nil)
+			r := mustRunService(t, func(a *AppServiceArgs) { a.Environment = envOf(tc.prod) }, nil)
 			b := one(t, r.res, "aws:s3/bucketV2:BucketV2")
 			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect || b.RetainOnDelete != tc.protect {
 				t.Errorf("%s forceDestroy=%v protect=%v retainOnDelete=%v, want %v/%v/%v", b.Name, b.Input("forceDestroy"), b.Protect, b.RetainOnDelete, tc.forceDestroy, tc.protect, tc.protect)

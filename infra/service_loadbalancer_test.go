@@ -86,10 +86,11 @@ func TestSecurityGroups(t *testing.T) {
 func TestLoadBalancer(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
+		env        Environment
 		protection bool
-	}{{"a dev ALB can be deleted", false}, {"a prod ALB has deletion protection", true}} {
+	}{{"a dev ALB can be deleted", EnvDev, false}, {"a prod ALB has deletion protection", EnvProd, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := mustRunService(t, func(a *AppServiceArgs) { a.DeletionProtection = tc.protection }, nil)
+			r := mustRunService(t, func(a *AppServiceArgs) { a.Environment = tc.env }, nil)
 			alb := one(t, r.res, "aws:lb/loadBalancer:LoadBalancer")
 			sg := r.res.Find("aws:ec2/securityGroup:SecurityGroup", "app-alb")
 			subnets, _ := json.Marshal(alb.Input("subnets"))
