@@ -219,18 +219,19 @@ func assertNoChanges(t *testing.T, s *enginetest.Stack) {
 	}
 }
 
-// assertDeleteOrder checks that no resource was deleted while something that depends on it, or
-// is its child, still existed; and, by name, that no subnet, route table or internet gateway went
-// before the load balancer, the ECS service and the database.
+// assertDeleteOrder checks that no resource's delete started before the delete of everything
+// that depends on it, or is its child, had returned; and, by type, that no subnet, route table or
+// internet gateway went before the load balancer, the ECS service and the database had gone. The
+// fake makes those three (and NAT gateways) slow to delete, as on AWS, so a missing edge shows.
 func assertDeleteOrder(t *testing.T, before apitype.DeploymentV3, deletes []enginetest.Call) {
 	t.Helper()
-	at := map[string]int{}
-	for i, c := range deletes {
-		at[c.URN] = i
+	byURN := map[string]enginetest.Call{}
+	for _, c := range deletes {
+		byURN[c.URN] = c
 	}
-	// For each resource, the custom resources that must be gone before it.
 	for _, r := range before.Resources {
-		if !r.Custom || r.Type == "pulumi:providers:aws" {
+		dependent, ok := byURN[string(r.URN)]
+		if !r.Custom || !ok {
 			continue
 		}
 		deps := slices.Clone(r.Dependencies)
@@ -241,41 +242,69 @@ func assertDeleteOrder(t *testing.T, before apitype.DeploymentV3, deletes []engi
 			deps = append(deps, r.Parent)
 		}
 		for _, dep := range deps {
-			i, ok1 := at[string(dep)]
-			j, ok2 := at[string(r.URN)]
-			if ok1 && ok2 && i < j {
-				t.Errorf("%s deleted (#%d) before %s (#%d), which depends on it", dep, i, r.URN, j)
+			if d, ok := byURN[string(dep)]; ok && d.Seq < dependent.Done {
+				t.Errorf("%s: delete started (#%d) before %s, which depends on it, was gone (#%d)", dep, d.Seq, r.URN, dependent.Done)
 			}
 		}
 	}
-	first := func(typ string) (int, string) {
-		for i, c := range deletes {
-			if c.Type == typ {
-				return i, c.URN
+	// The order above is only as good as the recorded edges: what sits in a subnet must record one.
+	deps := map[string][]string{}
+	for _, r := range before.Resources {
+		for _, d := range r.Dependencies {
+			deps[string(r.URN)] = append(deps[string(r.URN)], string(d))
+		}
+		for _, ds := range r.PropertyDependencies {
+			for _, d := range ds {
+				deps[string(r.URN)] = append(deps[string(r.URN)], string(d))
 			}
 		}
-		return -1, ""
 	}
-	last := func(typ string) (int, string) {
-		for i := len(deletes) - 1; i >= 0; i-- {
-			if deletes[i].Type == typ {
-				return i, deletes[i].URN
+	reachesSubnet := func(from string) bool {
+		seen, todo := map[string]bool{}, []string{from}
+		for len(todo) > 0 {
+			u := todo[0]
+			todo = todo[1:]
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			if strings.Contains(u, "aws:ec2/subnet:Subnet::") {
+				return true
+			}
+			todo = append(todo, deps[u]...)
+		}
+		return false
+	}
+	for _, r := range before.Resources {
+		switch r.Type {
+		case "aws:lb/loadBalancer:LoadBalancer", "aws:ecs/service:Service", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/instance:Instance":
+			if !reachesSubnet(string(r.URN)) {
+				t.Errorf("%s records no dependency on a subnet: the engine could delete its subnets first", r.URN)
 			}
 		}
-		return -1, ""
 	}
 	for _, network := range []string{"aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/internetGateway:InternetGateway"} {
-		n, nURN := first(network)
-		if n < 0 {
+		var first *enginetest.Call
+		for i, c := range deletes {
+			if c.Type == network && (first == nil || c.Seq < first.Seq) {
+				first = &deletes[i]
+			}
+		}
+		if first == nil {
 			t.Errorf("destroy deleted no %s", network)
 			continue
 		}
 		for _, inside := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/service:Service", "aws:rds/instance:Instance"} {
-			i, iURN := last(inside)
-			if i < 0 {
+			var last *enginetest.Call
+			for i, c := range deletes {
+				if c.Type == inside && (last == nil || c.Done > last.Done) {
+					last = &deletes[i]
+				}
+			}
+			if last == nil {
 				t.Errorf("destroy deleted no %s", inside)
-			} else if n < i {
-				t.Errorf("%s deleted (#%d) before %s (#%d) that sits in the VPC", nURN, n, iURN, i)
+			} else if first.Seq < last.Done {
+				t.Errorf("%s: delete started (#%d) before %s, which sits in the VPC, was gone (#%d)", first.URN, first.Seq, last.URN, last.Done)
 			}
 		}
 	}
@@ -370,8 +399,9 @@ func TestEngineProd(t *testing.T) {
 	t.Run("destroy prod is refused while protect is on, before anything is deleted", func(t *testing.T) {
 		mark := s.Fake.Mark()
 		out, err := destroy()
-		if err == nil || !strings.Contains(out, "protect") {
-			t.Fatalf("pulumi destroy --stack prod: err = %v, want a refusal naming protect:\n%s", err, lastLines(out, 15))
+		// The engine's refusal, not AWS's deletion protection (whose message also says "protection").
+		if err == nil || !strings.Contains(out, "because it is protected") || !strings.Contains(out, "pulumi state unprotect") {
+			t.Fatalf("pulumi destroy --stack prod: err = %v, want the engine's refusal of a protected resource:\n%s", err, lastLines(out, 15))
 		}
 		if d := calls(s.Fake.CallsSince(mark), "Delete"); len(d) > 0 {
 			t.Errorf("refused destroy still deleted %d resources, first %s", len(d), d[0].URN)

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -30,7 +31,8 @@ import (
 
 // Call is one call the engine made on a fake provider.
 type Call struct {
-	Seq     int    // order across both providers, from 1
+	Seq     int    // order across both providers, from 1 (when the call started)
+	Done    int    // Delete only: the clock when it returned (Seq and Done share one clock)
 	Package string // aws or awsx
 	Method  string // Configure, Check, Diff, Create, Read, Update, Delete, Invoke, Construct
 	URN     string // the resource's URN; for Invoke the function token
@@ -69,6 +71,7 @@ type Fake struct {
 
 	mu      sync.Mutex
 	calls   []Call
+	clock   int
 	cloud   map[string]Object // by URN
 	lifted  map[string]bool   // URNs whose deletion protection was turned off at AWS
 	servers []*grpc.Server
@@ -142,11 +145,30 @@ func (f *Fake) Exists(urn string) bool {
 	return ok
 }
 
-func (f *Fake) record(c Call) {
+func (f *Fake) record(c Call) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c.Seq = len(f.calls) + 1
+	f.clock++
+	c.Seq = f.clock
 	f.calls = append(f.calls, c)
+	return len(f.calls) - 1
+}
+
+// done stamps call i with the clock when it returned.
+func (f *Fake) done(i int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clock++
+	f.calls[i].Done = f.clock
+}
+
+// slowDeletes are the deletes that take AWS minutes, scaled down: long enough that the engine
+// would start deleting something they sit in before they finish, if it did not know the edge.
+var slowDeletes = map[string]time.Duration{
+	"aws:lb/loadBalancer:LoadBalancer": 500 * time.Millisecond,
+	"aws:rds/instance:Instance":        500 * time.Millisecond,
+	"aws:ecs/service:Service":          500 * time.Millisecond,
+	"aws:ec2/natGateway:NatGateway":    300 * time.Millisecond,
 }
 
 func (f *Fake) put(o Object) {
@@ -375,10 +397,12 @@ func (p *fakeProvider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (
 	if err != nil {
 		return nil, err
 	}
-	p.fake.record(Call{Package: p.pkg, Method: "Delete", URN: req.GetUrn(), Type: req.GetType(), ID: req.GetId(), Inputs: olds})
+	i := p.fake.record(Call{Package: p.pkg, Method: "Delete", URN: req.GetUrn(), Type: req.GetType(), ID: req.GetId(), Inputs: olds})
+	defer p.fake.done(i)
 	if err := p.fake.deletable(req.GetUrn(), req.GetType(), req.GetId(), olds); err != nil {
 		return nil, err
 	}
+	time.Sleep(slowDeletes[req.GetType()])
 	p.fake.remove(req.GetUrn())
 	return &emptypb.Empty{}, nil
 }
