@@ -45,6 +45,9 @@ const rotatedSMTPPassword = "e2e-smtp-password-rotated-44aa"
 // the program's runs in this process.
 func engineStack(t testing.TB, name string, ran *atomic.Int32) *enginetest.Stack {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the engine harness builds and runs the Pulumi CLI; skipped with -short")
+	}
 	ctx := context.Background()
 	prog := func(ctx *pulumi.Context) error {
 		if ran != nil {
@@ -149,6 +152,8 @@ func TestEngineDev(t *testing.T) {
 		if res.Summary.Result != "succeeded" {
 			t.Errorf("up result %q, want succeeded", res.Summary.Result)
 		}
+		// As on AWS: the program's aws v6.83.4 and awsx's bundled aws 6.66.3 side by side.
+		assertAWSProviderVersions(t, s.Fake.CallsSince(mark))
 	})
 	if t.Failed() {
 		t.FailNow()
@@ -173,6 +178,23 @@ func TestEngineDev(t *testing.T) {
 			t.Errorf("after destroying dev, %d resources still exist, e.g. %s", len(left), left[0].URN)
 		}
 	})
+}
+
+// assertAWSProviderVersions wants default aws providers at the pinned version and at awsx's
+// bundled version configured, and the awsx VPC built by the awsx provider.
+func assertAWSProviderVersions(t *testing.T, cs []enginetest.Call) {
+	t.Helper()
+	for _, want := range []string{
+		"pulumi:providers:aws::default_" + strings.ReplaceAll(enginetest.AWSVersion, ".", "_"),
+		"pulumi:providers:aws::default_" + strings.ReplaceAll(enginetest.AWSXBundledAWS, ".", "_"),
+	} {
+		if !slices.ContainsFunc(cs, func(c enginetest.Call) bool { return c.Method == "Configure" && strings.HasSuffix(c.URN, want) }) {
+			t.Errorf("no provider %s was configured", want)
+		}
+	}
+	if constructs(cs) != 1 {
+		t.Errorf("awsx Construct called %d times, want once (the VPC)", constructs(cs))
+	}
 }
 
 // constructs counts remote components (awsx) the engine built.

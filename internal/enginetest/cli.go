@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -44,12 +45,22 @@ func buildCLI() (string, error) {
 	}
 	root := filepath.Join(cache, "rails-infra", "pulumi-"+CLIVersion)
 	bin := filepath.Join(root, "bin", "pulumi")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	// One build at a time across test binaries (go test ./... runs packages in parallel): a
+	// second waits, then finds the first one's binary.
+	lock, err := os.OpenFile(filepath.Join(root, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close() //nolint:errcheck // closing releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
 	// A cached binary is reused when it reports the pinned version.
 	if out, err := exec.Command(bin, "version").Output(); err == nil && strings.TrimSpace(string(out)) == CLIVersion {
 		return root, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		return "", err
 	}
 	modRoot, err := moduleRoot()
 	if err != nil {

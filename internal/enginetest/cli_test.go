@@ -8,6 +8,9 @@ import (
 )
 
 func TestCLIIsThePinnedVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Pulumi CLI; skipped with -short")
+	}
 	root, err := CLI()
 	if err != nil {
 		t.Fatal(err)
