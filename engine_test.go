@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -61,6 +60,11 @@ func engineStack(t testing.TB, name string, ran *atomic.Int32) *enginetest.Stack
 	}
 	t.Cleanup(s.Close)
 	for _, sec := range engineSecrets {
+		// Dev leaves secretKeyBase unset, so the program generates one (kept by ignoreChanges):
+		// the second up must still be empty.
+		if name == "dev" && sec.key == "secretKeyBase" {
+			continue
+		}
 		if err := s.SetConfigWithOptions(ctx, sec.key, auto.ConfigValue{Value: sec.value, Secret: true},
 			&auto.ConfigOptions{Path: strings.Contains(sec.key, ".")}); err != nil {
 			t.Fatalf("pulumi config set --secret %s: %v", sec.key, err)
@@ -614,12 +618,9 @@ func TestEngineCLIRejectsWrongTypes(t *testing.T) {
 func BenchmarkEnginePreviewProd(b *testing.B) {
 	s := engineStack(b, "prod", nil)
 	ctx := context.Background()
-	b.ResetTimer()
 	for b.Loop() {
-		start := time.Now()
 		if _, err := s.Preview(ctx, optpreview.SuppressProgress()); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/preview")
 	}
 }
