@@ -353,9 +353,11 @@ func TestEngineProd(t *testing.T) {
 
 	t.Run("preview then up of the committed prod stack exit 0", func(t *testing.T) {
 		preview(t, s)
+		mark := s.Fake.Mark()
 		if res := up(t, s); res.Summary.Result != "succeeded" {
 			t.Errorf("up result %q", res.Summary.Result)
 		}
+		assertAWSProviderVersions(t, s.Fake.CallsSince(mark))
 	})
 	if t.Failed() {
 		t.FailNow()
