@@ -40,9 +40,9 @@ var engineSecrets = []struct{ key, value string }{
 // rotatedSMTPPassword replaces appSecrets.SMTP_PASSWORD in the secret rotation.
 const rotatedSMTPPassword = "e2e-smtp-password-rotated-44aa"
 
-// engineStack starts a committed stack under the engine with the user's secrets set. ran counts
-// the program's runs in this process.
-func engineStack(t testing.TB, name string, ran *atomic.Int32) *enginetest.Stack {
+// engineStack starts a committed stack under the engine, with the user's secrets set when
+// withSecrets. ran counts the program's runs in this process.
+func engineStack(t testing.TB, name string, withSecrets bool, ran *atomic.Int32) *enginetest.Stack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the engine harness builds and runs the Pulumi CLI; skipped with -short")
@@ -60,6 +60,9 @@ func engineStack(t testing.TB, name string, ran *atomic.Int32) *enginetest.Stack
 	}
 	t.Cleanup(s.Close)
 	for _, sec := range engineSecrets {
+		if !withSecrets {
+			break
+		}
 		// Dev leaves secretKeyBase unset, so the program generates one (kept by ignoreChanges):
 		// the second up must still be empty.
 		if name == "dev" && sec.key == "secretKeyBase" {
@@ -138,7 +141,7 @@ func exported(t *testing.T, s *enginetest.Stack, args ...string) (string, apityp
 
 func TestEngineDev(t *testing.T) {
 	t.Parallel()
-	s := engineStack(t, "dev", nil)
+	s := engineStack(t, "dev", true, nil)
 
 	var created int
 	t.Run("preview then up of the committed dev stack exit 0 and create what the preview showed", func(t *testing.T) {
@@ -349,7 +352,7 @@ var deployTypes = []string{
 
 func TestEngineProd(t *testing.T) {
 	t.Parallel()
-	s := engineStack(t, "prod", nil)
+	s := engineStack(t, "prod", true, nil)
 
 	t.Run("preview then up of the committed prod stack exit 0", func(t *testing.T) {
 		preview(t, s)
@@ -580,7 +583,7 @@ func assertOutputsAndSecrets(t *testing.T, s *enginetest.Stack) {
 func TestEngineCLIRejectsWrongTypes(t *testing.T) {
 	t.Parallel()
 	var ran atomic.Int32
-	s := engineStack(t, "dev", &ran)
+	s := engineStack(t, "dev", false, &ran)
 	cases := []struct{ key, value, typ string }{
 		{"availabilityZones", "two", "integer"},
 		{"vpcEndpoints", "sometimes", "boolean"},
@@ -618,7 +621,7 @@ func TestEngineCLIRejectsWrongTypes(t *testing.T) {
 
 // BenchmarkEnginePreviewProd measures one `pulumi preview` of prod through the real engine.
 func BenchmarkEnginePreviewProd(b *testing.B) {
-	s := engineStack(b, "prod", nil)
+	s := engineStack(b, "prod", true, nil)
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := s.Preview(ctx, optpreview.SuppressProgress()); err != nil {
