@@ -119,6 +119,48 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "imageUri", url+"@sha256:"+hexID(r.URN+"image", 64))
 		return "", nil
 
+	// The children awsx:ec2:Vpc creates (under the real engine its provider registers them).
+	case "aws:ec2/vpc:Vpc":
+		id := "vpc-" + h
+		set(state, "arn", arn("ec2", "vpc/"+id))
+		set(state, "ownerId", acct)
+		set(state, "defaultRouteTableId", "rtb-"+hexID(r.URN+"main", 17))
+		set(state, "mainRouteTableId", "rtb-"+hexID(r.URN+"main", 17))
+		set(state, "defaultSecurityGroupId", "sg-"+hexID(r.URN+"default", 17))
+		set(state, "defaultNetworkAclId", "acl-"+hexID(r.URN+"acl", 17))
+		return id, nil
+	case "aws:ec2/subnet:Subnet":
+		id := "subnet-" + h
+		set(state, "arn", arn("ec2", "subnet/"+id))
+		set(state, "ownerId", acct)
+		return id, nil
+	case "aws:ec2/routeTable:RouteTable":
+		id := "rtb-" + h
+		set(state, "arn", arn("ec2", "route-table/"+id))
+		set(state, "ownerId", acct)
+		return id, nil
+	case "aws:ec2/routeTableAssociation:RouteTableAssociation":
+		return "rtbassoc-" + h, nil
+	case "aws:ec2/route:Route":
+		// The provider's id is r-<route table id><hash of the destination>.
+		return "r-" + str(state, "routeTableId") + "1080289494", nil
+	case "aws:ec2/internetGateway:InternetGateway":
+		id := "igw-" + h
+		set(state, "arn", arn("ec2", "internet-gateway/"+id))
+		set(state, "ownerId", acct)
+		return id, nil
+	case "aws:ec2/eip:Eip":
+		id := "eipalloc-" + h
+		set(state, "allocationId", id)
+		set(state, "publicIp", fmt.Sprintf("13.%d.%d.%d", 100+int(h[0])%50, int(h[1])*3%250, 1+int(h[2])*5%250))
+		set(state, "domain", "vpc")
+		return id, nil
+	case "aws:ec2/natGateway:NatGateway":
+		id := "nat-" + h
+		set(state, "networkInterfaceId", "eni-"+hexID(r.URN+"eni", 17))
+		set(state, "connectivityType", "public")
+		return id, nil
+
 	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
 		id := "sg-" + h
 		set(state, "arn", arn("ec2", "security-group/"+id))
