@@ -37,12 +37,12 @@ type Config struct {
 	Region string
 
 	Network NetworkArgs
+	Policy  PolicyArgs
 
 	// Sections still read by config_legacy.go until converted.
 	Database DatabaseConfig
 	Service  ServiceConfig
 	Domain   DomainConfig
-	Policy   PolicyConfig
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -64,6 +64,7 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
+		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
 	}
 }
 

@@ -38,7 +38,6 @@ func (r *reader) legacySections(c *Config) {
 	r.database(c)
 	r.service(c)
 	r.domain(c)
-	r.policy(c)
 }
 
 func (r *reader) legacyCrossChecks(c *Config) {
