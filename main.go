@@ -104,14 +104,16 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	// Without a domain, dev serves plain HTTP at the ALB's DNS name.
 	url := svc.URL
 	if cfg.Domain.Enabled() {
-		domainArgs := cfg.Domain.Args()
-		domainArgs.LoadBalancerArn = svc.LoadBalancerArn
-		domainArgs.LoadBalancerDNSName = svc.LoadBalancerDNSName
-		domainArgs.LoadBalancerZoneID = svc.LoadBalancerZoneID
-		domainArgs.LoadBalancerSecurityGroupID = svc.LoadBalancerSecurityGroupID
-		domainArgs.TargetGroupArn = svc.TargetGroupArn
-		domainArgs.HealthCheckPath = cfg.Service.HealthCheckPath
-		domain, err := infra.NewDomain(ctx, "domain", domainArgs)
+		domainArgs := cfg.Domain
+		domainArgs.Target = infra.AppTarget{
+			LoadBalancerArn:             svc.LoadBalancerArn,
+			LoadBalancerDNSName:         svc.LoadBalancerDNSName,
+			LoadBalancerZoneID:          svc.LoadBalancerZoneID,
+			LoadBalancerSecurityGroupID: svc.LoadBalancerSecurityGroupID,
+			TargetGroupArn:              svc.TargetGroupArn,
+			HealthCheckPath:             cfg.Service.HealthCheckPath,
+		}
+		domain, err := infra.NewDomain(ctx, "domain", &domainArgs)
 		if err != nil {
 			return err
 		}

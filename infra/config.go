@@ -37,12 +37,12 @@ type Config struct {
 	Region string
 
 	Network NetworkArgs
+	Domain  DomainArgs
 	Policy  PolicyArgs
 
 	// Sections still read by config_legacy.go until converted.
 	Database DatabaseConfig
 	Service  ServiceConfig
-	Domain   DomainConfig
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -64,6 +64,7 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
+		{"DomainArgs", &c.Domain, c.Domain.problems, c.Domain.defaults},
 		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
 	}
 }
@@ -181,6 +182,19 @@ func Parse(src Source, project, stack string) (*Config, error) {
 // crossChecks holds the rules about which components a stack has.
 func (r *reader) crossChecks(c *Config) {
 	r.legacyCrossChecks(c)
+	if c.Profile().RequireDomain && !c.Domain.Enabled() {
+		r.fail("domainName", "",
+			"prod must serve HTTPS on its own domain (a certificate, the 443 listener and login all hang on it); only dev may run on plain HTTP at the ALB's DNS name.",
+			setFix("domainName", "app.example.com")+" && "+setFix("hostedZoneName", "example.com"))
+	}
+	// With a domain the health check path is also the HTTPS listener's no-login path pattern
+	// (NewDomain checks it there). Report only what the service's own rule lets through, so no
+	// path is reported twice; this goes once that rule is as strict.
+	if hp := c.Service.HealthCheckPath; c.Domain.Enabled() && healthCheckPathProblem(hp) == "" {
+		if reason := healthPathPatternProblem(hp); reason != "" {
+			r.fail("healthCheckPath", hp, "with domainName set it "+reason, setFix("healthCheckPath", DefaultHealthCheckPath))
+		}
+	}
 }
 
 // KnownKeys lists every project key the program reads, unqualified and sorted. Pulumi.yaml
@@ -203,11 +217,16 @@ func Defaults(env Environment) map[string]string {
 	c := Config{Environment: env}
 	c.Network.Environment = env
 	out := legacyDescribe(env).defaults
+	var r *reader
 	for _, s := range c.sections() {
-		s.defaults()
 		v := reflect.ValueOf(s.args).Elem()
-		for _, f := range fieldsOf(v.Type(), "") {
-			if text, ok := defaultText(v.FieldByIndex(f.index)); ok {
+		fields := fieldsOf(v.Type(), "")
+		for _, f := range fields {
+			r.fieldValue(v, f) // allocates groups: their defaults apply once one of their keys is set
+		}
+		s.defaults()
+		for _, f := range fields {
+			if text, ok := defaultText(r.fieldValue(v, f)); ok {
 				out[f.key] = text
 			}
 		}

@@ -37,12 +37,10 @@ func legacyKeys() []string {
 func (r *reader) legacySections(c *Config) {
 	r.database(c)
 	r.service(c)
-	r.domain(c)
 }
 
 func (r *reader) legacyCrossChecks(c *Config) {
 	r.serviceCrossChecks(c)
-	r.domainCrossChecks(c)
 }
 
 func (r *reader) noteDefault(key string, def any) {
