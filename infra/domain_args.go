@@ -151,6 +151,7 @@ func (a *DomainArgs) certificateNames() []string {
 	return append([]string{a.DomainName}, a.SubjectAlternativeNames...)
 }
 
+// defaults fills every unset setting; OIDC's only when login is on.
 func (a *DomainArgs) defaults() {
 	if a.SSLPolicy == "" {
 		a.SSLPolicy = DefaultSSLPolicy
@@ -199,7 +200,8 @@ func (o *OIDCArgs) setFields() []string {
 }
 
 // givenFields names the settings that turned login on, in key order: those set before defaults()
-// ran, and a session timeout set to 0 (which defaults() keeps for its rule to report).
+// ran, and a session timeout of 0 after it (an explicit 0, which the config reader restores so
+// its rule reports it).
 func (o *OIDCArgs) givenFields() []string {
 	if o.given == nil {
 		return o.setFields()
