@@ -260,7 +260,8 @@ var badConfig = []struct {
 	{"an OIDC client secret in plain text", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcClientSecret": "plain"}, "rails-infra:oidcClientSecret", "must be a secret"},
 	{"OIDC without a domain", "", map[string]string{"rails-infra:oidcIssuer": "https://accounts.google.com"}, "rails-infra:oidcIssuer", "needs domainName"},
 	{"an OIDC scope without openid", "", map[string]string{"rails-infra:domainName": "app.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp", "rails-infra:oidcScope": "email"}, "rails-infra:oidcScope", `must include "openid"`},
-	{"a health path with a wildcard on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/health*"}, "rails-infra:healthCheckPath", "no-login path pattern"},
+	{"a health path with a wildcard on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/health*"}, "rails-infra:healthCheckPath", "no spaces, query, fragment or *"},
+	{"a non-ASCII health path on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/héalth"}, "rails-infra:healthCheckPath", "not ASCII"},
 	{"a health path longer than a listener path pattern on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/" + strings.Repeat("a", 200)}, "rails-infra:healthCheckPath", "at most 128 characters"},
 	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
 	// --- policy ---

@@ -35,6 +35,8 @@ func program(ctx *pulumi.Context) error {
 type exporter func(name string, value pulumi.Input)
 
 // deploy composes the architecture: config → network → database → service → domain → outputs.
+// It reads like the diagram: each component takes its settings from config, and main only wires
+// the typed values components hand each other.
 func deploy(ctx *pulumi.Context, export exporter) error {
 	cfg, err := infra.LoadConfig(ctx)
 	if err != nil {
@@ -51,38 +53,74 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		}
 	}
 
-	// Each component takes its settings from config; main wires the components together.
-	networkArgs := cfg.Network
-	networkArgs.Account = account
-	network, err := infra.NewNetwork(ctx, "network", &networkArgs)
+	network, err := newNetwork(ctx, cfg, account)
 	if err != nil {
 		return err
 	}
-
-	databaseArgs := cfg.Database
-	databaseArgs.VpcID = network.VpcID
-	databaseArgs.SubnetIDs = network.PrivateSubnetIDs
-	database, err := infra.NewDatabase(ctx, "database", &databaseArgs)
+	database, err := newDatabase(ctx, cfg, network)
 	if err != nil {
 		return err
 	}
+	svc, err := newService(ctx, cfg, account, network, database)
+	if err != nil {
+		return err
+	}
+	domain, err := newDomain(ctx, cfg, svc)
+	if err != nil {
+		return err
+	}
+	exportOutputs(export, cfg, network, database, svc, domain)
+	return nil
+}
 
-	serviceArgs := cfg.Service
-	serviceArgs.Account = account
+func newNetwork(ctx *pulumi.Context, cfg *infra.Config, account infra.Account) (*infra.Network, error) {
+	args := cfg.Network
+	args.Account = account
+	return infra.NewNetwork(ctx, "network", &args)
+}
+
+func newDatabase(ctx *pulumi.Context, cfg *infra.Config, network *infra.Network) (*infra.Database, error) {
+	args := cfg.Database
+	args.VpcID = network.VpcID
+	args.SubnetIDs = network.PrivateSubnetIDs
+	return infra.NewDatabase(ctx, "database", &args)
+}
+
+func newService(ctx *pulumi.Context, cfg *infra.Config, account infra.Account, network *infra.Network,
+	database *infra.Database) (*infra.AppService, error) {
+	args := cfg.Service
+	args.Account = account
 	// With a domain, port 80 redirects and the Domain adds the 443 listener.
-	serviceArgs.HTTPS = cfg.Domain.Enabled()
-	serviceArgs.VpcID = network.VpcID
-	serviceArgs.PublicSubnetIDs = network.PublicSubnetIDs
-	serviceArgs.PrivateSubnetIDs = network.PrivateSubnetIDs
-	serviceArgs.Database = database.Endpoint()
-	svc, err := infra.NewAppService(ctx, "app", &serviceArgs)
+	args.HTTPS = cfg.Domain.Enabled()
+	args.VpcID = network.VpcID
+	args.PublicSubnetIDs = network.PublicSubnetIDs
+	args.PrivateSubnetIDs = network.PrivateSubnetIDs
+	args.Database = database.Endpoint()
+	svc, err := infra.NewAppService(ctx, "app", &args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The database admits the app's security group and nothing else.
-	if err := database.AllowFrom(ctx, "app", svc.SecurityGroupID); err != nil {
-		return err
+	return svc, database.AllowFrom(ctx, "app", svc.SecurityGroupID)
+}
+
+// newDomain is nil without a domain: dev then serves plain HTTP at the ALB's DNS name.
+func newDomain(ctx *pulumi.Context, cfg *infra.Config, svc *infra.AppService) (*infra.Domain, error) {
+	if !cfg.Domain.Enabled() {
+		return nil, nil
 	}
+	args := cfg.Domain
+	args.Target = svc.Target()
+	return infra.NewDomain(ctx, "domain", &args)
+}
+
+// exportOutputs is every stack output, in one place.
+func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, database *infra.Database,
+	svc *infra.AppService, domain *infra.Domain) {
+	export("environment", pulumi.String(cfg.Environment))
+	export("vpcId", network.VpcID)
+	export("publicSubnetIds", network.PublicSubnetIDs)
+	export("privateSubnetIds", network.PrivateSubnetIDs)
 
 	// Connection facts only: the password stays in the RDS-managed secret.
 	export("dbAddress", database.Address)
@@ -91,6 +129,7 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	export("dbUsername", database.Username)
 	export("dbSecretArn", database.SecretArn)
 	export("dbSecurityGroupId", database.SecurityGroupID)
+
 	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
 	export("ecrRepositoryUrl", svc.RepositoryURL)
 	export("clusterName", svc.ClusterName)
@@ -104,20 +143,8 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	// Fails `pulumi up` when ECS rolled the new revision back.
 	export("deployedTaskDefinition", svc.DeployedTaskDefinition)
 
-	// Without a domain, dev serves plain HTTP at the ALB's DNS name.
 	url := svc.URL
-	if cfg.Domain.Enabled() {
-		domainArgs := cfg.Domain.Args()
-		domainArgs.LoadBalancerArn = svc.LoadBalancerArn
-		domainArgs.LoadBalancerDNSName = svc.LoadBalancerDNSName
-		domainArgs.LoadBalancerZoneID = svc.LoadBalancerZoneID
-		domainArgs.LoadBalancerSecurityGroupID = svc.LoadBalancerSecurityGroupID
-		domainArgs.TargetGroupArn = svc.TargetGroupArn
-		domainArgs.HealthCheckPath = cfg.Service.HealthCheckPath
-		domain, err := infra.NewDomain(ctx, "domain", domainArgs)
-		if err != nil {
-			return err
-		}
+	if domain != nil {
 		url = domain.URL
 		export("certificateArn", domain.CertificateArn)
 		if domain.OIDCRedirectURL != "" {
@@ -125,10 +152,4 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 		}
 	}
 	export("url", url)
-
-	export("environment", pulumi.String(cfg.Environment))
-	export("vpcId", network.VpcID)
-	export("publicSubnetIds", network.PublicSubnetIDs)
-	export("privateSubnetIds", network.PrivateSubnetIDs)
-	return nil
 }

@@ -39,10 +39,8 @@ type Config struct {
 	Network  NetworkArgs
 	Database DatabaseArgs
 	Service  AppServiceArgs
-
-	// Sections still read by config_legacy.go until converted.
-	Domain DomainConfig
-	Policy PolicyConfig
+	Domain   DomainArgs
+	Policy   PolicyArgs
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -66,6 +64,8 @@ func (c *Config) sections() []section {
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
 		{"DatabaseArgs", &c.Database, c.Database.problems, c.Database.defaults},
 		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
+		{"DomainArgs", &c.Domain, c.Domain.problems, c.Domain.defaults},
+		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
 	}
 }
 
@@ -172,7 +172,6 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	for _, s := range c.sections() {
 		r.section(s)
 	}
-	r.legacySections(c)
 	r.crossChecks(c)
 	r.unknownKeys()
 	if len(r.problems) > 0 {
@@ -183,13 +182,17 @@ func Parse(src Source, project, stack string) (*Config, error) {
 
 // crossChecks holds the rules about which components a stack has.
 func (r *reader) crossChecks(c *Config) {
-	r.legacyCrossChecks(c)
+	if c.Profile().RequireDomain && !c.Domain.Enabled() {
+		r.fail("domainName", "",
+			"prod must serve HTTPS on its own domain (a certificate, the 443 listener and login all hang on it); only dev may run on plain HTTP at the ALB's DNS name.",
+			setFix("domainName", "app.example.com")+" && "+setFix("hostedZoneName", "example.com"))
+	}
 }
 
 // KnownKeys lists every project key the program reads, unqualified and sorted. Pulumi.yaml
 // declares or lists exactly these.
 func KnownKeys() []string {
-	keys := append([]string{"environment"}, legacyKeys()...)
+	keys := []string{"environment"}
 	var c Config
 	for _, s := range c.sections() {
 		for _, f := range fieldsOf(reflect.TypeOf(s.args).Elem(), "") {
@@ -207,12 +210,17 @@ func Defaults(env Environment) map[string]string {
 	c.Network.Environment = env
 	c.Database.Environment = env
 	c.Service.Environment = env
-	out := legacyDescribe(env).defaults
+	out := map[string]string{}
+	var r *reader
 	for _, s := range c.sections() {
-		s.defaults()
 		v := reflect.ValueOf(s.args).Elem()
-		for _, f := range fieldsOf(v.Type(), "") {
-			if text, ok := defaultText(v.FieldByIndex(f.index)); ok {
+		fields := fieldsOf(v.Type(), "")
+		for _, f := range fields {
+			r.fieldValue(v, f) // allocates groups: their defaults apply once one of their keys is set
+		}
+		s.defaults()
+		for _, f := range fields {
+			if text, ok := defaultText(r.fieldValue(v, f)); ok {
 				out[f.key] = text
 			}
 		}
@@ -301,7 +309,6 @@ var fieldAliases = map[string]string{
 type reader struct {
 	src      Source
 	read     map[string]bool
-	defaults map[string]string // legacy: filled only by legacyDescribe()
 	problems []Problem
 }
 

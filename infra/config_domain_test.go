@@ -81,10 +81,8 @@ func TestDomainConfigDefaults(t *testing.T) {
 		if !slices.Equal(d.SubjectAlternativeNames, []string{"*.app.example.co.jp", "www.example.co.jp"}) {
 			t.Errorf("SubjectAlternativeNames = %v", d.SubjectAlternativeNames)
 		}
-		a := d.Args()
-		if a.DomainName != d.DomainName || a.HostedZoneName != d.HostedZoneName || a.SSLPolicy != "ELBSecurityPolicy-TLS13-1-3-2021-06" ||
-			!slices.Equal(a.SubjectAlternativeNames, d.SubjectAlternativeNames) || a.OIDC != nil {
-			t.Errorf("Args() = %+v, want the config's values", a)
+		if d.SSLPolicy != "ELBSecurityPolicy-TLS13-1-3-2021-06" || d.OIDC != nil {
+			t.Errorf("SSLPolicy = %q, OIDC = %v; want the chosen policy and no login", d.SSLPolicy, d.OIDC)
 		}
 	})
 	t.Run("a zone id may replace the zone name", func(t *testing.T) {
@@ -127,13 +125,10 @@ func TestDomainConfigOIDC(t *testing.T) {
 		if o := c.Domain.OIDC; o.Scope != "openid email" || o.SessionTimeoutSeconds != 3600 || o.OnUnauthenticatedRequest != OIDCDeny {
 			t.Errorf("OIDC = %+v", o)
 		}
-		if c.Domain.Args().OIDC != c.Domain.OIDC {
-			t.Errorf("Args().OIDC does not carry the OIDC settings")
-		}
 	})
 	t.Run("OIDC is read from flat keys, not an oidc object", func(t *testing.T) {
 		known := KnownKeys()
-		for _, k := range append([]string{"oidcClientSecret", "oidcIssuer"}, oidcOptionalKeys...) {
+		for _, k := range []string{"oidcClientSecret", "oidcIssuer", "oidcScope", "oidcSessionTimeoutSeconds", "oidcOnUnauthenticatedRequest"} {
 			if !slices.Contains(known, k) {
 				t.Errorf("KnownKeys() lacks %s", k)
 			}
@@ -170,7 +165,8 @@ func TestDomainConfigProblems(t *testing.T) {
 		{"a wildcard in the middle", "dev", with(domain, map[string]string{"subjectAlternativeNames": `["a.*.example.co.jp"]`}), nil, "subjectAlternativeNames", "whole first label"},
 		{"alternative names as a string", "dev", with(domain, map[string]string{"subjectAlternativeNames": "www.example.co.jp"}), nil, "subjectAlternativeNames", "list of strings"},
 		{"more names than ACM allows on a certificate", "dev", with(domain, map[string]string{"subjectAlternativeNames": manySANs(MaxCertificateNames)}), nil, "subjectAlternativeNames", "at most 100 per certificate"},
-		{"a health path with a wildcard when a domain is set", "dev", with(domain, map[string]string{"healthCheckPath": "/up*"}), nil, "healthCheckPath", "no-login path pattern"},
+		{"a health path with a wildcard when a domain is set", "dev", with(domain, map[string]string{"healthCheckPath": "/up*"}), nil, "healthCheckPath", "no spaces, query, fragment or *"},
+		{"a non-ASCII health path when a domain is set", "dev", with(domain, map[string]string{"healthCheckPath": "/héalth"}), nil, "healthCheckPath", "not ASCII"},
 		{"a domain without a zone", "dev", map[string]string{"domainName": "app.example.co.jp"}, nil, "hostedZoneName", "exactly one of hostedZoneName or hostedZoneId"},
 		{"both zone name and zone id", "dev", with(domain, map[string]string{"hostedZoneId": "Z0123456789EXAMPLEJP"}), nil, "hostedZoneId", "not both"},
 		{"a zone id with its /hostedzone/ prefix", "dev", map[string]string{"domainName": "app.example.co.jp", "hostedZoneId": "/hostedzone/Z0123"}, nil, "hostedZoneId", "drop the /hostedzone/ prefix (Z0123)"},
@@ -182,6 +178,9 @@ func TestDomainConfigProblems(t *testing.T) {
 		{"half an OIDC block", "dev", with(domain, map[string]string{"oidcIssuer": "https://accounts.google.com"}), nil, "oidcTokenEndpoint", "is required because oidcIssuer is set"},
 		{"an OIDC block without the client secret", "dev", with(fullOIDC, map[string]string{"oidcClientSecret": ""}), nil, "oidcClientSecret", "--secret oidcClientSecret"},
 		{"only an OIDC scope", "dev", with(domain, map[string]string{"oidcScope": "openid"}), nil, "oidcClientId", "because oidcScope is set"},
+		{"only a zero OIDC session timeout", "dev", with(domain, map[string]string{"oidcSessionTimeoutSeconds": "0"}), nil, "oidcIssuer", "because oidcSessionTimeoutSeconds is set"},
+		{"OIDC keys listed out of key order", "dev", with(domain, map[string]string{"oidcOnUnauthenticatedRequest": "deny", "oidcSessionTimeoutSeconds": "0", "oidcScope": "openid"}), nil,
+			"oidcIssuer", "because oidcScope, oidcSessionTimeoutSeconds, oidcOnUnauthenticatedRequest is set"},
 		{"a plain-text client secret", "dev", fullOIDC, nil, "oidcClientSecret", "must be a secret"},
 		{"an http token endpoint", "dev", with(fullOIDC, map[string]string{"oidcTokenEndpoint": "http://idp.example.com/token"}), []string{"oidcClientSecret"}, "oidcTokenEndpoint", "must use https"},
 		{"a relative user info endpoint", "dev", with(fullOIDC, map[string]string{"oidcUserInfoEndpoint": "/userinfo"}), []string{"oidcClientSecret"}, "oidcUserInfoEndpoint", "absolute URL"},
@@ -205,6 +204,31 @@ func TestDomainConfigProblems(t *testing.T) {
 				}
 			}
 			t.Errorf("no problem names %s with %q and a fix; got:\n%v", qualify(tc.key), tc.mention, cerr)
+		})
+	}
+}
+
+// With a domain the health check path is also a listener path pattern; a path both the service's
+// rule and the domain's reject is one problem, not two.
+func TestDomainConfigReportsABadHealthPathOnce(t *testing.T) {
+	for _, path := range []string{"/up*", "/up?x=1", "/héalth"} {
+		t.Run(path+" is one problem", func(t *testing.T) {
+			_, err := Parse(domainSource("dev", map[string]string{
+				"domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp", "healthCheckPath": path,
+			}), "rails-infra", "test")
+			var cerr *ConfigError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			n := 0
+			for _, p := range cerr.Problems {
+				if p.Key == qualify("healthCheckPath") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("healthCheckPath problems = %d, want 1; got:\n%v", n, cerr)
+			}
 		})
 	}
 }

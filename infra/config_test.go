@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -161,7 +162,7 @@ func TestPulumiYamlDeclaresOnlyWhatTheCLICanDefault(t *testing.T) {
 	for _, k := range KnownKeys() {
 		_, hasDefault := dev[k]
 		declarable := hasDefault && dev[k] != "" && dev[k] == prod[k] && dependentDefaults[k] == "" &&
-			!slices.Contains(oidcOptionalKeys, k)
+			!slices.Contains(groupKeys(), k)
 		decl, declared := proj.Config[k]
 		_, inList := listed[k]
 		switch {
@@ -192,6 +193,21 @@ func TestPulumiYamlDeclaresOnlyWhatTheCLICanDefault(t *testing.T) {
 			t.Errorf("Pulumi.yaml lists %s, which the program never reads", k)
 		}
 	}
+}
+
+// groupKeys are the keys of field groups (DomainArgs.OIDC): setting any one switches its group
+// on, so a default declared in Pulumi.yaml would switch it on for every stack.
+func groupKeys() []string {
+	var keys []string
+	var c Config
+	for _, s := range c.sections() {
+		for _, f := range fieldsOf(reflect.TypeOf(s.args).Elem(), "") {
+			if f.group != nil {
+				keys = append(keys, f.key)
+			}
+		}
+	}
+	return keys
 }
 
 func yamlText(v any) string {

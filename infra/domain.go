@@ -3,8 +3,6 @@ package infra
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -16,131 +14,11 @@ import (
 )
 
 const (
-	// DefaultSSLPolicy is the HTTPS listener's TLS policy: the one AWS recommends and the console
-	// default since 2025-09. TLS 1.3 and TLS 1.2 with AEAD, forward-secret ciphers only ("Res"),
-	// plus hybrid post-quantum key exchange (ML-KEM) for clients that offer it. Every browser of
-	// the last decade connects; clients stuck on TLS 1.0/1.1 or CBC ciphers do not.
-	DefaultSSLPolicy SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
-	// DefaultOIDCScope asks for the claims an internal app needs to know who the user is.
-	DefaultOIDCScope = "openid email profile"
-	// DefaultOIDCSessionTimeoutSeconds is one working day (12 h); ALB's own default is 7 days.
-	DefaultOIDCSessionTimeoutSeconds = 43200
-	// MaxOIDCSessionTimeoutSeconds is the longest session ALB allows (7 days).
-	MaxOIDCSessionTimeoutSeconds = 604800
-	// MaxCommonNameLength is the longest first name on an ACM certificate (RFC 5280 common name).
-	MaxCommonNameLength = 64
-	// MaxDNSNameLength is the longest DNS name (and ACM subject alternative name).
-	MaxDNSNameLength = 253
-	// MaxCertificateNames is ACM's hard ceiling on names per certificate (domain name + SANs).
-	// The default quota is 10; more needs a Service Quotas increase first.
-	MaxCertificateNames = 100
-
-	// domainDefaultHealthCheckPath is Rails 7.1's health endpoint (rails/health#show).
-	domainDefaultHealthCheckPath = "/up"
 	// healthRulePriority puts the no-auth health rule before anything else on the listener.
 	healthRulePriority = 1
 	// validationRecordTTL keeps ACM validation fast: ACM polls DNS while the certificate is pending.
 	validationRecordTTL = 60
 )
-
-// SSLPolicy names an ELB predefined TLS security policy.
-type SSLPolicy string
-
-// SSLPolicies are the TLS policies the HTTPS listener may use: TLS 1.3-capable policies that
-// refuse TLS 1.0/1.1. The Ext1/Ext2 variants are left out (they re-enable CBC/SHA-1 ciphers and
-// security scanners flag them). The first one is the default.
-var SSLPolicies = []SSLPolicy{
-	DefaultSSLPolicy,
-	"ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-	"ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-	"ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
-	"ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-	"ELBSecurityPolicy-TLS13-1-2-2021-06",
-	"ELBSecurityPolicy-TLS13-1-3-2021-06",
-}
-
-func sslPolicyNames() []string {
-	out := make([]string, len(SSLPolicies))
-	for i, p := range SSLPolicies {
-		out[i] = string(p)
-	}
-	return out
-}
-
-// OIDCUnauthenticatedAction is what the ALB does with a request that has no valid session.
-type OIDCUnauthenticatedAction string
-
-const (
-	// OIDCAuthenticate redirects to the IdP login (the default: an internal web app).
-	OIDCAuthenticate OIDCUnauthenticatedAction = "authenticate"
-	// OIDCDeny answers 401 (for APIs called by scripts that cannot follow a login redirect).
-	OIDCDeny OIDCUnauthenticatedAction = "deny"
-	// OIDCAllow forwards anonymous requests too; the app decides from the (absent) claims.
-	OIDCAllow OIDCUnauthenticatedAction = "allow"
-)
-
-// OIDCUnauthenticatedActions lists the valid actions, default first.
-var OIDCUnauthenticatedActions = []OIDCUnauthenticatedAction{OIDCAuthenticate, OIDCDeny, OIDCAllow}
-
-// OIDCArgs turns on ALB `authenticate-oidc` in front of the app: only users who log in at the
-// company IdP (Google Workspace, Entra ID, Okta, ...) reach Rails. See docs/oidc.md.
-//
-// Behind it the app receives, on every authenticated request:
-//   - x-amzn-oidc-accesstoken: the IdP's access token, as is;
-//   - x-amzn-oidc-identity: the `sub` claim from the user info endpoint;
-//   - x-amzn-oidc-data: the user claims as a JWT signed by the ALB with ES256. Verify it with the
-//     public key at https://public-keys.auth.elb.<region>.amazonaws.com/<kid>, and check that the
-//     header's `signer` field equals this ALB's ARN, before trusting any claim.
-type OIDCArgs struct {
-	// Issuer is the IdP's issuer identifier (an https URL). Required.
-	Issuer string
-	// AuthorizationEndpoint, TokenEndpoint and UserInfoEndpoint are the IdP's endpoints, from its
-	// /.well-known/openid-configuration (https URLs). Required.
-	AuthorizationEndpoint, TokenEndpoint, UserInfoEndpoint string
-	// ClientID is the OAuth 2.0 client id of the app registered at the IdP. Required.
-	ClientID string
-	// ClientSecret is the OAuth 2.0 client secret. Required. It is always handled as a Pulumi
-	// secret, whatever the caller passes.
-	ClientSecret pulumi.StringInput
-	// Scope is the space-separated scopes to request. Default DefaultOIDCScope. Must contain openid.
-	Scope string
-	// SessionTimeoutSeconds is the longest ALB session before a new login.
-	// Default DefaultOIDCSessionTimeoutSeconds. Valid: 1 to MaxOIDCSessionTimeoutSeconds.
-	SessionTimeoutSeconds int
-	// OnUnauthenticatedRequest is what happens without a session. Default OIDCAuthenticate.
-	// Valid: OIDCUnauthenticatedActions.
-	OnUnauthenticatedRequest OIDCUnauthenticatedAction
-}
-
-// DomainArgs configures NewDomain.
-type DomainArgs struct {
-	// DomainName is the app's name, e.g. app.example.co.jp: lower-case FQDN, no wildcard, at most
-	// MaxCommonNameLength characters (it becomes the certificate's common name). Required.
-	DomainName string
-	// SubjectAlternativeNames are further names on the certificate (wildcards allowed, e.g.
-	// *.app.example.co.jp), all in the same hosted zone. Default none. Each non-wildcard name also
-	// gets alias records to the ALB.
-	SubjectAlternativeNames []string
-	// HostedZoneName or HostedZoneID names the existing public Route53 zone; exactly one. The zone
-	// is looked up, never created.
-	HostedZoneName, HostedZoneID string
-
-	// LoadBalancerArn, LoadBalancerDNSName and LoadBalancerZoneID identify the ALB; TargetGroupArn
-	// is the app's target group. All required.
-	LoadBalancerArn, LoadBalancerDNSName, LoadBalancerZoneID, TargetGroupArn pulumi.StringInput
-	// LoadBalancerSecurityGroupID is the ALB's security group. Required with OIDC: the ALB itself
-	// calls the IdP's token and user info endpoints, so it gets an HTTPS egress rule.
-	LoadBalancerSecurityGroupID pulumi.StringInput
-	// DualStack adds AAAA alias records (and IPv6 egress to the IdP). Default false. Set it when
-	// the ALB's ipAddressType is dualstack.
-	DualStack bool
-	// SSLPolicy is the HTTPS listener's TLS policy. Default DefaultSSLPolicy. Valid: SSLPolicies.
-	SSLPolicy SSLPolicy
-	// HealthCheckPath stays reachable without login when OIDC is on. Default "/up". A literal path.
-	HealthCheckPath string
-	// OIDC turns on login at the company IdP. Default nil (no login).
-	OIDC *OIDCArgs
-}
 
 // Domain is the app's public HTTPS name: a DNS-validated ACM certificate, the 443 listener on the
 // app's ALB (optionally behind OIDC login) and alias records from the name to the ALB.
@@ -158,119 +36,6 @@ type Domain struct {
 	HTTPSListener *lb.Listener
 	// OIDCRedirectURL is the redirect URI to register at the IdP; "" without OIDC.
 	OIDCRedirectURL string
-}
-
-func (a *DomainArgs) withDefaults() DomainArgs {
-	out := *a
-	if out.SSLPolicy == "" {
-		out.SSLPolicy = DefaultSSLPolicy
-	}
-	if out.HealthCheckPath == "" {
-		out.HealthCheckPath = domainDefaultHealthCheckPath
-	}
-	if a.OIDC != nil {
-		o := *a.OIDC
-		if o.Scope == "" {
-			o.Scope = DefaultOIDCScope
-		}
-		if o.SessionTimeoutSeconds == 0 {
-			o.SessionTimeoutSeconds = DefaultOIDCSessionTimeoutSeconds
-		}
-		if o.OnUnauthenticatedRequest == "" {
-			o.OnUnauthenticatedRequest = OIDCAuthenticate
-		}
-		out.OIDC = &o
-	}
-	return out
-}
-
-func (a *DomainArgs) validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if reason := checkFQDN(a.DomainName, MaxCommonNameLength, false); reason != "" {
-		bad("DomainArgs.DomainName %q: %s", a.DomainName, reason)
-	}
-	seen := map[string]bool{a.DomainName: true}
-	for _, san := range a.SubjectAlternativeNames {
-		if reason := checkFQDN(san, MaxDNSNameLength, true); reason != "" {
-			bad("DomainArgs.SubjectAlternativeNames %q: %s", san, reason)
-		}
-		if seen[san] {
-			bad("DomainArgs.SubjectAlternativeNames %q: listed twice (or equal to DomainName)", san)
-		}
-		seen[san] = true
-	}
-	if n := len(a.SubjectAlternativeNames) + 1; n > MaxCertificateNames {
-		bad("DomainArgs.SubjectAlternativeNames: %d names with DomainName; ACM allows at most %d per certificate", n, MaxCertificateNames)
-	}
-	switch {
-	case (a.HostedZoneName == "") == (a.HostedZoneID == ""):
-		bad("DomainArgs: set exactly one of HostedZoneName and HostedZoneID (got %q and %q)", a.HostedZoneName, a.HostedZoneID)
-	case a.HostedZoneName != "":
-		if reason := checkFQDN(a.HostedZoneName, MaxDNSNameLength, false); reason != "" {
-			bad("DomainArgs.HostedZoneName %q: %s", a.HostedZoneName, reason)
-		}
-		for _, n := range a.certificateNames() {
-			if !inZone(n, a.HostedZoneName) {
-				bad("DomainArgs: %q is not inside hosted zone %q; every certificate name must be validated in that zone", n, a.HostedZoneName)
-			}
-		}
-	default:
-		if reason := checkZoneID(a.HostedZoneID); reason != "" {
-			bad("DomainArgs.HostedZoneID %q: %s", a.HostedZoneID, reason)
-		}
-	}
-	for _, f := range []struct {
-		field string
-		v     pulumi.StringInput
-	}{
-		{"LoadBalancerArn", a.LoadBalancerArn}, {"LoadBalancerDNSName", a.LoadBalancerDNSName},
-		{"LoadBalancerZoneID", a.LoadBalancerZoneID}, {"TargetGroupArn", a.TargetGroupArn},
-	} {
-		if f.v == nil {
-			bad("DomainArgs.%s is required", f.field)
-		}
-	}
-	if !slices.Contains(SSLPolicies, a.SSLPolicy) {
-		bad("DomainArgs.SSLPolicy %q: must be one of %s", a.SSLPolicy, strings.Join(sslPolicyNames(), ", "))
-	}
-	if reason := checkHealthPath(a.HealthCheckPath); reason != "" {
-		bad("DomainArgs.HealthCheckPath %q: %s", a.HealthCheckPath, reason)
-	}
-	if o := a.OIDC; o != nil {
-		for _, f := range [][2]string{
-			{"Issuer", o.Issuer}, {"AuthorizationEndpoint", o.AuthorizationEndpoint},
-			{"TokenEndpoint", o.TokenEndpoint}, {"UserInfoEndpoint", o.UserInfoEndpoint},
-		} {
-			if reason := checkHTTPSURL(f[1]); reason != "" {
-				bad("DomainArgs.OIDC.%s %q: %s", f[0], f[1], reason)
-			}
-		}
-		if strings.TrimSpace(o.ClientID) == "" {
-			bad("DomainArgs.OIDC.ClientID is required")
-		}
-		if o.ClientSecret == nil {
-			bad("DomainArgs.OIDC.ClientSecret is required")
-		}
-		if reason := checkOIDCScope(o.Scope); reason != "" {
-			bad("DomainArgs.OIDC.Scope %q: %s", o.Scope, reason)
-		}
-		if o.SessionTimeoutSeconds < 1 || o.SessionTimeoutSeconds > MaxOIDCSessionTimeoutSeconds {
-			bad("DomainArgs.OIDC.SessionTimeoutSeconds %d: must be from 1 to %d", o.SessionTimeoutSeconds, MaxOIDCSessionTimeoutSeconds)
-		}
-		if !slices.Contains(OIDCUnauthenticatedActions, o.OnUnauthenticatedRequest) {
-			bad("DomainArgs.OIDC.OnUnauthenticatedRequest %q: must be authenticate, deny or allow", o.OnUnauthenticatedRequest)
-		}
-		if a.LoadBalancerSecurityGroupID == nil {
-			bad("DomainArgs.LoadBalancerSecurityGroupID is required with OIDC: the ALB must reach the IdP over HTTPS")
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// certificateNames is the domain name followed by the SANs.
-func (a *DomainArgs) certificateNames() []string {
-	return append([]string{a.DomainName}, a.SubjectAlternativeNames...)
 }
 
 // validationBases returns one name per distinct ACM validation record: ACM gives *.x and x the
@@ -301,10 +66,14 @@ func aliasNames(names []string) []string {
 // listener and points the name at the ALB.
 func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulumi.ResourceOption) (*Domain, error) {
 	if args == nil {
-		return nil, errors.New("NewDomain: args are required (at least DomainName, a hosted zone and the ALB)")
+		return nil, errors.New("NewDomain: args are required (at least DomainName, a hosted zone and the app's Target)")
 	}
-	a := args.withDefaults()
-	if err := a.validate(); err != nil {
+	a := *args
+	a.defaults()
+	if a.Target.HealthCheckPath == "" {
+		a.Target.HealthCheckPath = DefaultHealthCheckPath
+	}
+	if err := argsError("DomainArgs", append(a.problems(), a.wiringProblems()...)); err != nil {
 		return nil, err
 	}
 	d := &Domain{}
@@ -325,14 +94,49 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-
-	forward := lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: a.TargetGroupArn}
-	actions := lb.ListenerDefaultActionArray{forward}
-	if o := a.OIDC; o != nil {
+	if a.OIDC != nil {
 		d.OIDCRedirectURL = "https://" + a.DomainName + "/oauth2/idpresponse"
 		if err := allowIdentityProviderEgress(ctx, name, &a, parent); err != nil {
 			return nil, err
 		}
+	}
+	if d.HTTPSListener, err = newHTTPSListener(ctx, name, &a, validation.CertificateArn, parent); err != nil {
+		return nil, err
+	}
+	if a.OIDC != nil {
+		if err := newHealthRuleWithoutLogin(ctx, name, &a, d.HTTPSListener, parent); err != nil {
+			return nil, err
+		}
+	}
+	if err := newAliasRecords(ctx, name, &a, zone, d.HTTPSListener, parent); err != nil {
+		return nil, err
+	}
+
+	d.URL = pulumi.String("https://" + a.DomainName).ToStringOutput()
+	d.CertificateArn = validation.CertificateArn
+	d.ZoneID = zone.ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"url":            d.URL,
+		"certificateArn": d.CertificateArn,
+		"zoneId":         d.ZoneID,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// LookupHostedZone finds the domain's existing public zone and checks that every certificate
+// name lies in it. deploy calls it before registering any resource, so a missing or wrong zone
+// stops even `pulumi up --skip-preview` with nothing created (NewDomain looks it up again).
+func (a *DomainArgs) LookupHostedZone(ctx *pulumi.Context) (string, error) {
+	return lookupZone(ctx, a)
+}
+
+// newHTTPSListener serves the certificate on 443 and forwards to the app, behind OIDC login if set.
+func newHTTPSListener(ctx *pulumi.Context, name string, a *DomainArgs, certificateArn pulumi.StringInput, parent pulumi.ResourceOption) (*lb.Listener, error) {
+	forward := lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: a.Target.TargetGroupArn}
+	actions := lb.ListenerDefaultActionArray{forward}
+	if o := a.OIDC; o != nil {
 		forward.Order = pulumi.Int(2)
 		actions = lb.ListenerDefaultActionArray{
 			lb.ListenerDefaultActionArgs{
@@ -353,56 +157,37 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 			forward,
 		}
 	}
-	listener, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
-		LoadBalancerArn: a.LoadBalancerArn,
+	return lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+		LoadBalancerArn: a.Target.LoadBalancerArn,
 		Port:            pulumi.Int(443),
 		Protocol:        pulumi.String("HTTPS"),
 		SslPolicy:       pulumi.String(string(a.SSLPolicy)),
-		CertificateArn:  validation.CertificateArn,
+		CertificateArn:  certificateArn,
 		DefaultActions:  actions,
 	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	d.HTTPSListener = listener
+}
 
-	if a.OIDC != nil {
-		// The ALB's own health checks go straight from the load balancer nodes to the targets and
-		// never pass through listener rules, so login cannot break them. This rule is for callers
-		// that do come through the listener — uptime monitors, Route53 health checks, a deploy
-		// script polling /up — which cannot log in. Rails' /up reveals nothing but "up".
-		if _, err := lb.NewListenerRule(ctx, name+"-health-no-auth", &lb.ListenerRuleArgs{
-			ListenerArn: listener.Arn,
-			Priority:    pulumi.Int(healthRulePriority),
-			Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
-				PathPattern: &lb.ListenerRuleConditionPathPatternArgs{
-					Values: pulumi.StringArray{pulumi.String(a.HealthCheckPath)},
-				},
-			}},
-			Actions: lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{
-				Type:           pulumi.String("forward"),
-				TargetGroupArn: a.TargetGroupArn,
-			}},
-		}, parent); err != nil {
-			return nil, err
-		}
-	}
-
-	if err := newAliasRecords(ctx, name, &a, zone, listener, parent); err != nil {
-		return nil, err
-	}
-
-	d.URL = pulumi.String("https://" + a.DomainName).ToStringOutput()
-	d.CertificateArn = validation.CertificateArn
-	d.ZoneID = zone.ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"url":            d.URL,
-		"certificateArn": d.CertificateArn,
-		"zoneId":         d.ZoneID,
-	}); err != nil {
-		return nil, err
-	}
-	return d, nil
+// newHealthRuleWithoutLogin forwards the health check path past OIDC login.
+//
+// The ALB's own health checks go straight from the load balancer nodes to the targets and never
+// pass through listener rules, so login cannot break them. This rule is for callers that do come
+// through the listener — uptime monitors, Route53 health checks, a deploy script polling /up —
+// which cannot log in. Rails' /up reveals nothing but "up".
+func newHealthRuleWithoutLogin(ctx *pulumi.Context, name string, a *DomainArgs, listener *lb.Listener, parent pulumi.ResourceOption) error {
+	_, err := lb.NewListenerRule(ctx, name+"-health-no-auth", &lb.ListenerRuleArgs{
+		ListenerArn: listener.Arn,
+		Priority:    pulumi.Int(healthRulePriority),
+		Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
+			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{
+				Values: pulumi.StringArray{pulumi.String(a.Target.HealthCheckPath)},
+			},
+		}},
+		Actions: lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{
+			Type:           pulumi.String("forward"),
+			TargetGroupArn: a.Target.TargetGroupArn,
+		}},
+	}, parent)
+	return err
 }
 
 // newValidatedCertificate requests the DNS-validated certificate, writes one validation record per
@@ -472,8 +257,8 @@ func newAliasRecords(ctx *pulumi.Context, name string, a *DomainArgs, zone pulum
 				Name:   pulumi.String(host),
 				Type:   pulumi.String(typ),
 				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
-					Name:                 a.LoadBalancerDNSName,
-					ZoneId:               a.LoadBalancerZoneID,
+					Name:                 a.Target.LoadBalancerDNSName,
+					ZoneId:               a.Target.LoadBalancerZoneID,
 					EvaluateTargetHealth: pulumi.Bool(true),
 				}},
 			}, parent, pulumi.DependsOn([]pulumi.Resource{listener})); err != nil {
@@ -533,7 +318,7 @@ func allowIdentityProviderEgress(ctx *pulumi.Context, name string, a *DomainArgs
 			continue
 		}
 		args := &vpc.SecurityGroupEgressRuleArgs{
-			SecurityGroupId: a.LoadBalancerSecurityGroupID,
+			SecurityGroupId: a.Target.LoadBalancerSecurityGroupID,
 			Description:     pulumi.String("ALB to the OIDC IdP token and user info endpoints (HTTPS)"),
 			IpProtocol:      pulumi.String("tcp"),
 			FromPort:        pulumi.Int(443),
@@ -549,95 +334,4 @@ func allowIdentityProviderEgress(ctx *pulumi.Context, name string, a *DomainArgs
 		}
 	}
 	return nil
-}
-
-var (
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	zoneID   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
-	// healthPath is a literal URL path: ALB path patterns treat * and ? as wildcards.
-	healthPath = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]{0,127}$`)
-)
-
-// checkFQDN returns why name is not a usable lower-case DNS name of at most maxLen characters,
-// or "". With wildcard, a leading "*." label is allowed.
-func checkFQDN(name string, maxLen int, wildcard bool) string {
-	switch {
-	case name == "":
-		return "must be a domain name such as app.example.com."
-	case strings.ToLower(name) != name:
-		return fmt.Sprintf("must be lower case (%s): ACM and Route53 store names in lower case.", strings.ToLower(name))
-	case strings.HasSuffix(name, "."):
-		return fmt.Sprintf("drop the trailing dot (%s).", strings.TrimSuffix(name, "."))
-	case len(name) > maxLen:
-		return fmt.Sprintf("is %d characters; at most %d are allowed here.", len(name), maxLen)
-	}
-	host := name
-	if wildcard {
-		host = strings.TrimPrefix(host, "*.")
-	}
-	if strings.Contains(host, "*") {
-		if wildcard {
-			return "a wildcard is allowed only as the whole first label (*.example.com)."
-		}
-		return "must not be a wildcard; put *.name in subjectAlternativeNames instead."
-	}
-	labels := strings.Split(host, ".")
-	if len(labels) < 2 {
-		return "must be a fully qualified name with at least two labels (app.example.com)."
-	}
-	for _, l := range labels {
-		if !dnsLabel.MatchString(l) {
-			return fmt.Sprintf("label %q is not valid: 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-' (use the xn-- form for international names).", l)
-		}
-	}
-	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
-		return "the last label must not be all digits (an IP address is not a domain name)."
-	}
-	return ""
-}
-
-// inZone reports whether name (or the base of a wildcard) is zone itself or lies below it.
-func inZone(name, zone string) bool {
-	name = strings.TrimPrefix(name, "*.")
-	return name == zone || strings.HasSuffix(name, "."+zone)
-}
-
-func checkZoneID(id string) string {
-	if strings.HasPrefix(id, "/hostedzone/") {
-		return fmt.Sprintf("drop the /hostedzone/ prefix (%s).", strings.TrimPrefix(id, "/hostedzone/"))
-	}
-	if !zoneID.MatchString(id) {
-		return "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ (Z followed by upper-case letters and digits)."
-	}
-	return ""
-}
-
-// checkHTTPSURL returns why s is not an absolute https URL the ALB accepts as an IdP endpoint, or "".
-func checkHTTPSURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case s == "":
-		return "is required."
-	case err != nil || u.Host == "" || strings.ContainsAny(s, " \t\n"):
-		return "must be an absolute URL such as https://idp.example.com/oauth2/token."
-	case u.Scheme != "https":
-		return "must use https (the ALB sends the client secret and tokens over it)."
-	case u.User != nil || u.Fragment != "":
-		return "must not contain credentials or a #fragment."
-	}
-	return ""
-}
-
-func checkOIDCScope(scope string) string {
-	if !slices.Contains(strings.Fields(scope), "openid") {
-		return `must include "openid" (space-separated, e.g. "openid email profile"); without it the IdP does not run OpenID Connect.`
-	}
-	return ""
-}
-
-func checkHealthPath(p string) string {
-	if !healthPath.MatchString(p) {
-		return "must be a literal path starting with / (at most 128 characters, no * or ?, no query string), such as /up."
-	}
-	return ""
 }

@@ -37,13 +37,15 @@ const (
 // baseDomainArgs points at a plain-string ALB, so these tests need no service component.
 func baseDomainArgs() *DomainArgs {
 	return &DomainArgs{
-		DomainName:                  "app." + testZoneName,
-		HostedZoneName:              testZoneName,
-		LoadBalancerArn:             pulumi.String(testALBArn),
-		LoadBalancerDNSName:         pulumi.String(testALBDNS),
-		LoadBalancerZoneID:          pulumi.String(testALBZone),
-		TargetGroupArn:              pulumi.String(testTGArn),
-		LoadBalancerSecurityGroupID: pulumi.String(testALBSG),
+		DomainName:     "app." + testZoneName,
+		HostedZoneName: testZoneName,
+		Target: AppTarget{
+			LoadBalancerArn:             pulumi.String(testALBArn),
+			LoadBalancerDNSName:         pulumi.String(testALBDNS),
+			LoadBalancerZoneID:          pulumi.String(testALBZone),
+			TargetGroupArn:              pulumi.String(testTGArn),
+			LoadBalancerSecurityGroupID: pulumi.String(testALBSG),
+		},
 	}
 }
 
@@ -385,7 +387,7 @@ func TestDomainOIDC(t *testing.T) {
 			a.OIDC.Scope = "openid email"
 			a.OIDC.OnUnauthenticatedRequest = OIDCDeny
 			a.OIDC.SessionTimeoutSeconds = 3600
-			a.HealthCheckPath = "/healthz"
+			a.Target.HealthCheckPath = "/healthz"
 		})
 		acts, _ := only(t, res, listenerType).Input("defaultActions").([]any)
 		o, _ := acts[0].(map[string]any)["authenticateOidc"].(map[string]any)
@@ -483,7 +485,7 @@ func TestDomainFailsClearly(t *testing.T) {
 	}{
 		{"a domain outside the named zone", exampleZone,
 			func(a *DomainArgs) { a.DomainName = "app.example.com" },
-			[]string{`"app.example.com" is not inside hosted zone "example.co.jp"`}},
+			[]string{`DomainArgs.DomainName = "app.example.com": is not inside hosted zone example.co.jp`}},
 		{"a domain outside the zone found by id", exampleZone,
 			func(a *DomainArgs) {
 				a.DomainName, a.HostedZoneName, a.HostedZoneID = "app.example.com", "", testZoneID
@@ -491,7 +493,7 @@ func TestDomainFailsClearly(t *testing.T) {
 			[]string{"app.example.com is not inside hosted zone id " + testZoneID, "(zone example.co.jp)"}},
 		{"an alternative name outside the zone", exampleZone,
 			func(a *DomainArgs) { a.SubjectAlternativeNames = []string{"www.example.net"} },
-			[]string{`"www.example.net" is not inside hosted zone`}},
+			[]string{`DomainArgs.SubjectAlternativeNames = "www.example.net": is not inside hosted zone`}},
 		{"a zone that does not exist", map[string]string{},
 			nil,
 			[]string{"hosted zone example.co.jp was not found", "must already exist"}},
@@ -502,22 +504,23 @@ func TestDomainFailsClearly(t *testing.T) {
 			func(a *DomainArgs) {
 				a.OIDC = &OIDCArgs{Issuer: "https://login.microsoftonline.com/tenant/v2.0", ClientID: "abc"}
 			},
-			[]string{"OIDC.AuthorizationEndpoint", "OIDC.TokenEndpoint", "OIDC.UserInfoEndpoint", "OIDC.ClientSecret is required"}},
+			[]string{"OIDC.AuthorizationEndpoint", "OIDC.TokenEndpoint", "OIDC.UserInfoEndpoint",
+				`DomainArgs.OIDC.ClientSecret = "": is required because DomainArgs.OIDC.Issuer, DomainArgs.OIDC.ClientID is set`}},
 		{"an OIDC endpoint over http", exampleZone,
 			func(a *DomainArgs) {
 				a.OIDC = googleOIDC()
 				a.OIDC.TokenEndpoint = "http://oauth2.googleapis.com/token"
 			},
-			[]string{"OIDC.TokenEndpoint", "must use https"}},
+			[]string{"DomainArgs.OIDC.TokenEndpoint", "must use https"}},
 		{"an OIDC scope without openid", exampleZone,
 			func(a *DomainArgs) { a.OIDC = googleOIDC(); a.OIDC.Scope = "email profile" },
-			[]string{"OIDC.Scope", `must include "openid"`}},
+			[]string{"DomainArgs.OIDC.Scope", `must include "openid"`}},
 		{"OIDC without the ALB security group", exampleZone,
-			func(a *DomainArgs) { a.OIDC = googleOIDC(); a.LoadBalancerSecurityGroupID = nil },
-			[]string{"LoadBalancerSecurityGroupID is required with OIDC"}},
+			func(a *DomainArgs) { a.OIDC = googleOIDC(); a.Target.LoadBalancerSecurityGroupID = nil },
+			[]string{"DomainArgs.Target.LoadBalancerSecurityGroupID", "is required with OIDC"}},
 		{"both a zone name and a zone id", exampleZone,
 			func(a *DomainArgs) { a.HostedZoneID = testZoneID },
-			[]string{"exactly one of HostedZoneName and HostedZoneID"}},
+			[]string{"exactly one of DomainArgs.HostedZoneName (example.co.jp) or DomainArgs.HostedZoneID, not both"}},
 		{"an upper-case domain", exampleZone,
 			func(a *DomainArgs) { a.DomainName = "App.example.co.jp" },
 			[]string{"must be lower case (app.example.co.jp)"}},
@@ -526,20 +529,23 @@ func TestDomainFailsClearly(t *testing.T) {
 			[]string{"must not be a wildcard"}},
 		{"a TLS 1.0 policy", exampleZone,
 			func(a *DomainArgs) { a.SSLPolicy = "ELBSecurityPolicy-2016-08" },
-			[]string{`SSLPolicy "ELBSecurityPolicy-2016-08"`}},
+			[]string{`DomainArgs.SSLPolicy = "ELBSecurityPolicy-2016-08"`, "must be one of"}},
 		{"a wildcard health path", exampleZone,
-			func(a *DomainArgs) { a.HealthCheckPath = "/up*" },
-			[]string{"HealthCheckPath", "literal path"}},
+			func(a *DomainArgs) { a.Target.HealthCheckPath = "/up*" },
+			[]string{"DomainArgs.Target.HealthCheckPath", "no spaces, query, fragment or *"}},
 		{"more names than ACM allows on a certificate", exampleZone,
 			func(a *DomainArgs) {
 				for i := range MaxCertificateNames {
 					a.SubjectAlternativeNames = append(a.SubjectAlternativeNames, fmt.Sprintf("n%d.%s", i, testZoneName))
 				}
 			},
-			[]string{"101 names with DomainName; ACM allows at most 100"}},
+			[]string{"with DomainArgs.DomainName that is 101 names; ACM allows at most 100"}},
+		{"no domain name", exampleZone,
+			func(a *DomainArgs) { a.DomainName = "" },
+			[]string{`DomainArgs.DomainName = "": must be a domain name`}},
 		{"no load balancer", exampleZone,
-			func(a *DomainArgs) { a.LoadBalancerArn, a.TargetGroupArn = nil, nil },
-			[]string{"LoadBalancerArn is required", "TargetGroupArn is required"}},
+			func(a *DomainArgs) { a.Target.LoadBalancerArn, a.Target.TargetGroupArn = nil, nil },
+			[]string{"DomainArgs.Target.LoadBalancerArn", "DomainArgs.Target.TargetGroupArn", "is required"}},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			res, err := runDomain(t, tc.zones, tc.edit)
@@ -557,6 +563,24 @@ func TestDomainFailsClearly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDomainLeavesTheCallersArgsAsGiven(t *testing.T) {
+	args := baseDomainArgs()
+	args.OIDC = googleOIDC()
+	if _, err := mockengine.Run(mockengine.Options{
+		Project: "rails-infra", Stack: "test", Config: map[string]string{"aws:region": "ap-northeast-1"},
+		Setup: func(r *mockengine.Recorder) { r.HostedZones = exampleZone },
+	}, func(ctx *pulumi.Context, _ mockengine.ExportFunc) error {
+		_, err := NewDomain(ctx, "domain", args)
+		return err
+	}); err != nil {
+		t.Fatalf("NewDomain failed: %v", err)
+	}
+	if args.SSLPolicy != "" || args.Target.HealthCheckPath != "" || args.OIDC.Scope != "" || args.OIDC.SessionTimeoutSeconds != 0 {
+		t.Errorf("NewDomain filled the caller's args: SSLPolicy %q, HealthCheckPath %q, OIDC %+v; want them unset",
+			args.SSLPolicy, args.Target.HealthCheckPath, *args.OIDC)
 	}
 }
 
