@@ -655,7 +655,7 @@ func (n configNames) key(path string) string {
 	panic(fmt.Sprintf("%s.%s has no config key: tag it or add it to fieldAliases", n.t.Name(), path))
 }
 
-func (n configNames) namer() namer { return func(path string) string { return n.key(path) } }
+func (n configNames) namer() namer { return n.key }
 
 // fix renders a Fix as `pulumi config` commands.
 func (n configNames) fix(f Fix) string {

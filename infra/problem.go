@@ -71,16 +71,6 @@ func (l *problemList) add(field, value, reason string, fix Fix) {
 	*l = append(*l, FieldProblem{Field: field, Value: value, Reason: reason, Fix: fix})
 }
 
-// under prefixes every field of nested problems, e.g. OIDC's "Issuer" becomes "OIDC.Issuer".
-func under(prefix string, ps []FieldProblem) []FieldProblem {
-	out := make([]FieldProblem, len(ps))
-	for i, p := range ps {
-		p.Field = prefix + "." + p.Field
-		out[i] = p
-	}
-	return out
-}
-
 var fieldRef = regexp.MustCompile(`\{([A-Z][A-Za-z0-9.]*)\}`)
 
 // namer turns a field path into what its reader calls it: a config key, or "XArgs.Field".

@@ -127,7 +127,8 @@ func (s *StackConfig) Validate(stack string) error {
 		if len(missing) > 1 {
 			noun = "values"
 		}
-		return fmt.Errorf("Stack '%s' is missing configuration %s %s", stack, noun, quoteKeys(missing))
+		return fmt.Errorf("Stack '%s' is missing configuration %s %s", stack, noun, quoteKeys(missing)) //nolint:staticcheck // the CLI's words
+
 	}
 	effective := s.Effective()
 	for _, name := range names {
@@ -137,7 +138,7 @@ func (s *StackConfig) Validate(stack string) error {
 		}
 		key := s.qualify(name)
 		if t.Secret && !slices.Contains(s.SecretKeys, key) {
-			return fmt.Errorf("Stack '%s' with configuration key '%s' must be encrypted as it's secret", stack, name)
+			return fmt.Errorf("Stack '%s' with configuration key '%s' must be encrypted as it's secret", stack, name) //nolint:staticcheck // the CLI's words
 		}
 		var content any = effective[key]
 		if s.objects[key] || (!isSet(s.Values, key) && isCompound(t.Default)) {
@@ -146,7 +147,7 @@ func (s *StackConfig) Validate(stack string) error {
 			}
 		}
 		if !workspace.ValidateConfigValue(*t.Type, t.Items, content) {
-			return fmt.Errorf("Stack '%s' with configuration key '%s' must be of type '%s'",
+			return fmt.Errorf("Stack '%s' with configuration key '%s' must be of type '%s'", //nolint:staticcheck // the CLI's words
 				stack, name, workspace.InferFullTypeName(*t.Type, t.Items))
 		}
 	}
