@@ -96,6 +96,15 @@ var freshStacks = []cliStack{
 	{name: "dev", set: map[string]string{"environment": "dev"}},
 	{name: "prod", set: map[string]string{"environment": "prod", "domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp"}},
 	{
+		name: "prod-login",
+		set: map[string]string{"environment": "prod", "domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp",
+			"oidcIssuer": "https://accounts.google.com", "oidcAuthorizationEndpoint": "https://accounts.google.com/o/oauth2/v2/auth",
+			"oidcTokenEndpoint": "https://oauth2.googleapis.com/token", "oidcUserInfoEndpoint": "https://openidconnect.googleapis.com/v1/userinfo",
+			"oidcClientId": "client-123"},
+		// An optional secret: undeclared, so the CLI neither requires it nor refuses it encrypted.
+		secret: map[string]string{"oidcClientSecret": "an-oidc-client-secret"},
+	},
+	{
 		name:   "staging",
 		set:    map[string]string{"environment": "dev", "appEnv.FEATURE_X": "on"},
 		secret: map[string]string{"secretKeyBase": strings.Repeat("a1", 64), "appSecrets.SMTP_PASSWORD": "hunter2-hunter2"},
