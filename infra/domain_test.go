@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -23,15 +24,6 @@ const (
 	testTGArn    = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-9f8e7d6/73e2d6bc24d8a067"
 	testALBSG    = "sg-0123456789abcdef0"
 	testSecret   = "s3cr3t-client-secret-from-the-idp"
-)
-
-const (
-	certType       = "aws:acm/certificate:Certificate"
-	validationType = "aws:acm/certificateValidation:CertificateValidation"
-	recordType     = "aws:route53/record:Record"
-	listenerType   = "aws:lb/listener:Listener"
-	ruleType       = "aws:lb/listenerRule:ListenerRule"
-	egressType     = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 )
 
 // baseDomainArgs points at a plain-string ALB, so these tests need no service component.
@@ -119,7 +111,7 @@ func strs(v any) []string {
 
 func records(res *mockengine.Result, typ string) []*mockengine.Resource {
 	var out []*mockengine.Resource
-	for _, r := range res.OfType(recordType) {
+	for _, r := range res.OfType(awstype.Route53Record) {
 		if r.Input("type") == typ {
 			out = append(out, r)
 		}
@@ -131,7 +123,7 @@ func TestDomainCertificate(t *testing.T) {
 	res := mustRunDomain(t, func(a *DomainArgs) {
 		a.SubjectAlternativeNames = []string{"*.app." + testZoneName, "www." + testZoneName}
 	})
-	cert := only(t, res, certType)
+	cert := only(t, res, awstype.AcmCertificate)
 
 	t.Run("the certificate covers the domain and its alternative names", func(t *testing.T) {
 		if got := cert.Input("domainName"); got != "app."+testZoneName {
@@ -187,7 +179,7 @@ func TestDomainCertificate(t *testing.T) {
 	})
 
 	t.Run("the certificate validation waits for every validation record", func(t *testing.T) {
-		v := only(t, res, validationType)
+		v := only(t, res, awstype.AcmCertificateValidation)
 		if got, want := v.Input("certificateArn"), output(cert, "arn"); got != want {
 			t.Errorf("%s certificateArn = %v, want the certificate's %v", v.Name, got, want)
 		}
@@ -221,8 +213,8 @@ func keys(m map[string]map[string]any) []string {
 
 func TestDomainHTTPSListener(t *testing.T) {
 	res := mustRunDomain(t, nil)
-	l := only(t, res, listenerType)
-	v := only(t, res, validationType)
+	l := only(t, res, awstype.LbListener)
+	v := only(t, res, awstype.AcmCertificateValidation)
 
 	t.Run("the listener serves HTTPS on 443 with the default TLS 1.3 policy", func(t *testing.T) {
 		if l.Input("port") != float64(443) || l.Input("protocol") != "HTTPS" {
@@ -252,7 +244,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 		if a["type"] != "forward" || a["targetGroupArn"] != testTGArn {
 			t.Errorf("%s default action = %v, want forward to %s", l.Name, a, testTGArn)
 		}
-		if n := len(res.OfType(ruleType)) + len(res.OfType(egressType)); n != 0 {
+		if n := len(res.OfType(awstype.LbListenerRule)) + len(res.OfType(awstype.VpcSecurityGroupEgressRule)); n != 0 {
 			t.Errorf("without OIDC: %d listener rules / egress rules, want 0", n)
 		}
 	})
@@ -269,7 +261,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 	})
 	t.Run("a chosen TLS policy reaches the listener", func(t *testing.T) {
 		res := mustRunDomain(t, func(a *DomainArgs) { a.SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06" })
-		if got := only(t, res, listenerType).Input("sslPolicy"); got != "ELBSecurityPolicy-TLS13-1-2-2021-06" {
+		if got := only(t, res, awstype.LbListener).Input("sslPolicy"); got != "ELBSecurityPolicy-TLS13-1-2-2021-06" {
 			t.Errorf("sslPolicy = %v, want ELBSecurityPolicy-TLS13-1-2-2021-06", got)
 		}
 	})
@@ -277,7 +269,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 
 func TestDomainOIDC(t *testing.T) {
 	res := mustRunDomain(t, func(a *DomainArgs) { a.OIDC = googleOIDC() })
-	l := only(t, res, listenerType)
+	l := only(t, res, awstype.LbListener)
 	acts, _ := l.Input("defaultActions").([]any)
 	if len(acts) != 2 {
 		t.Fatalf("%s defaultActions = %v, want authenticate-oidc then forward", l.Name, acts)
@@ -323,12 +315,12 @@ func TestDomainOIDC(t *testing.T) {
 			a.OIDC = googleOIDC()
 			a.OIDC.ClientSecret = pulumi.String(testSecret)
 		})
-		if l := only(t, res, listenerType); !mockengine.ContainsSecret(l.Inputs["defaultActions"]) {
+		if l := only(t, res, awstype.LbListener); !mockengine.ContainsSecret(l.Inputs["defaultActions"]) {
 			t.Errorf("%s defaultActions carry no secret for a plain ClientSecret", l.Name)
 		}
 	})
 	t.Run("the health check path is forwarded without login", func(t *testing.T) {
-		r := only(t, res, ruleType)
+		r := only(t, res, awstype.LbListenerRule)
 		if r.Input("listenerArn") != output(l, "arn") {
 			t.Errorf("%s listenerArn = %v, want %v", r.Name, r.Input("listenerArn"), output(l, "arn"))
 		}
@@ -349,7 +341,7 @@ func TestDomainOIDC(t *testing.T) {
 		}
 	})
 	t.Run("the ALB may call the IdP over HTTPS", func(t *testing.T) {
-		e := only(t, res, egressType)
+		e := only(t, res, awstype.VpcSecurityGroupEgressRule)
 		if e.Input("securityGroupId") != testALBSG || e.Input("fromPort") != float64(443) ||
 			e.Input("toPort") != float64(443) || e.Input("ipProtocol") != "tcp" || e.Input("cidrIpv4") != "0.0.0.0/0" {
 			t.Errorf("%s = %v, want tcp 443 to 0.0.0.0/0 on %s", e.Name, e.Inputs, testALBSG)
@@ -361,7 +353,7 @@ func TestDomainOIDC(t *testing.T) {
 	t.Run("a dualstack ALB may call the IdP over IPv6 too", func(t *testing.T) {
 		res := mustRunDomain(t, func(a *DomainArgs) { a.OIDC = googleOIDC(); a.DualStack = true })
 		var v4, v6 int
-		for _, e := range res.OfType(egressType) {
+		for _, e := range res.OfType(awstype.VpcSecurityGroupEgressRule) {
 			switch {
 			case e.Input("cidrIpv4") == "0.0.0.0/0" && e.Input("cidrIpv6") == nil:
 				v4++
@@ -389,12 +381,12 @@ func TestDomainOIDC(t *testing.T) {
 			a.OIDC.SessionTimeoutSeconds = 3600
 			a.Target.HealthCheckPath = "/healthz"
 		})
-		acts, _ := only(t, res, listenerType).Input("defaultActions").([]any)
+		acts, _ := only(t, res, awstype.LbListener).Input("defaultActions").([]any)
 		o, _ := acts[0].(map[string]any)["authenticateOidc"].(map[string]any)
 		if o["scope"] != "openid email" || o["onUnauthenticatedRequest"] != "deny" || o["sessionTimeout"] != float64(3600) {
 			t.Errorf("authenticateOidc = %v, want scope 'openid email', deny, 3600", o)
 		}
-		conds, _ := only(t, res, ruleType).Input("conditions").([]any)
+		conds, _ := only(t, res, awstype.LbListenerRule).Input("conditions").([]any)
 		pp, _ := conds[0].(map[string]any)["pathPattern"].(map[string]any)
 		if got := strs(pp["values"]); !slices.Equal(got, []string{"/healthz"}) {
 			t.Errorf("path pattern = %v, want [/healthz]", got)
@@ -416,7 +408,7 @@ func TestDomainAliasRecords(t *testing.T) {
 				a.DualStack = tc.dualStack
 				a.SubjectAlternativeNames = []string{"www." + testZoneName, "*.app." + testZoneName}
 			})
-			l := only(t, res, listenerType)
+			l := only(t, res, awstype.LbListener)
 			hosts := []string{"app." + testZoneName, "www." + testZoneName}
 			for _, typ := range []string{"A", "AAAA"} {
 				rs := records(res, typ)
@@ -461,14 +453,14 @@ func TestDomainZoneLookupByID(t *testing.T) {
 	t.Run("the zone is looked up by id and its records go there", func(t *testing.T) {
 		var asked []string
 		for _, inv := range res.Invokes() {
-			if inv.Token == "aws:route53/getZone:getZone" {
+			if inv.Token == awstype.Route53GetZone {
 				asked = append(asked, fmt.Sprint(mockengine.PlainMap(inv.Args, false)["zoneId"]))
 			}
 		}
 		if !slices.Equal(asked, []string{testZoneID}) {
 			t.Errorf("getZone asked for zone ids %v, want [%s]", asked, testZoneID)
 		}
-		for _, r := range res.OfType(recordType) {
+		for _, r := range res.OfType(awstype.Route53Record) {
 			if r.Input("zoneId") != testZoneID {
 				t.Errorf("%s zoneId = %v, want %s", r.Name, r.Input("zoneId"), testZoneID)
 			}
@@ -625,7 +617,7 @@ func TestDomainValidationRecordsMatchACM(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := mustRunDomain(t, func(a *DomainArgs) { a.SubjectAlternativeNames = tc.sans })
-			opts, _ := output(only(t, res, certType), "domainValidationOptions").([]any)
+			opts, _ := output(only(t, res, awstype.AcmCertificate), "domainValidationOptions").([]any)
 			distinct := map[string]string{}
 			for _, o := range opts {
 				m := o.(map[string]any)
@@ -646,7 +638,7 @@ func TestDomainValidationRecordsMatchACM(t *testing.T) {
 				}
 				seen[name] = true
 			}
-			fqdns := strs(only(t, res, validationType).Input("validationRecordFqdns"))
+			fqdns := strs(only(t, res, awstype.AcmCertificateValidation).Input("validationRecordFqdns"))
 			if len(fqdns) != len(distinct) {
 				t.Errorf("validationRecordFqdns = %v, want %d", fqdns, len(distinct))
 			}
