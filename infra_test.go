@@ -97,11 +97,7 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			if got := res.Exports["environment"].Value; got != string(want.env) {
 				t.Errorf("environment output = %v, want %v", got, want.env)
 			}
-			vpcs := res.OfType("awsx:ec2:Vpc")
-			if len(vpcs) != 1 {
-				t.Fatalf("awsx:ec2:Vpc count = %d, want 1", len(vpcs))
-			}
-			vpc := vpcs[0]
+			vpc := one(t, res, "awsx:ec2:Vpc")
 			nat, _ := vpc.Input("natGateways").(map[string]any)
 			if nat["strategy"] != want.nat {
 				t.Errorf("%s natGateways.strategy = %v, want %s", vpc.Name, nat["strategy"], want.nat)
@@ -134,12 +130,9 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			case group.Input("retentionInDays") != want.flowDays:
 				t.Errorf("%s retentionInDays = %v, want %v", group.Name, group.Input("retentionInDays"), want.flowDays)
 			}
-			sgs := res.OfType(awstype.Ec2DefaultSecurityGroup)
-			if len(sgs) != 1 {
-				t.Fatalf("default security group count = %d, want 1", len(sgs))
-			}
+			defaultSG := one(t, res, awstype.Ec2DefaultSecurityGroup)
 			for _, k := range []string{"ingress", "egress"} {
-				if v, ok := sgs[0].Input(k).([]any); ok && len(v) > 0 {
+				if v, ok := defaultSG.Input(k).([]any); ok && len(v) > 0 {
 					t.Errorf("default security group has %s rules %v, want none", k, v)
 				}
 			}
@@ -352,11 +345,7 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			dbs := res.OfType(awstype.RdsInstance)
-			if len(dbs) != 1 {
-				t.Fatalf("RDS instance count = %d, want 1", len(dbs))
-			}
-			db := dbs[0]
+			db := one(t, res, awstype.RdsInstance)
 			inputs := map[string]any{
 				"storageEncrypted": true, "publiclyAccessible": false, "manageMasterUserPassword": true,
 				"multiAz": want.multiAz, "deletionProtection": want.deletionProtection,
@@ -387,18 +376,15 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if len(groups) != 1 || fmt.Sprint(groups[0].Input("subnetIds")) != fmt.Sprint(private) {
 				t.Errorf("DB subnet group is not over the network's private subnets %v", private)
 			}
-			params := res.OfType(awstype.RdsParameterGroup)
-			if len(params) != 1 {
-				t.Fatalf("parameter group count = %d, want 1", len(params))
-			}
+			pg := one(t, res, awstype.RdsParameterGroup)
 			forced := false
-			list, _ := params[0].Input("parameters").([]any)
+			list, _ := pg.Input("parameters").([]any)
 			for _, p := range list {
 				if m, _ := p.(map[string]any); m["name"] == "rds.force_ssl" && m["value"] == "1" {
 					forced = true
 				}
 			}
-			if !forced || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
+			if !forced || db.Input("parameterGroupName") != pg.Outputs["name"].StringValue() {
 				t.Errorf("%s does not use a parameter group with rds.force_ssl=1: %v", db.Name, list)
 			}
 			// The DB SG admits exactly the SG the ECS tasks run in, on the engine port, and nothing else.

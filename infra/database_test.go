@@ -45,15 +45,6 @@ func runDatabase(t *testing.T, stack string, args DatabaseArgs, clients map[stri
 	})
 }
 
-func mustInstance(t *testing.T, res *mockengine.Result) *mockengine.Resource {
-	t.Helper()
-	all := res.OfType(awstype.RdsInstance)
-	if len(all) != 1 {
-		t.Fatalf("%s count = %d, want 1", awstype.RdsInstance, len(all))
-	}
-	return all[0]
-}
-
 // prodArgs is a prod database on a class that runs Performance Insights; the rest is the prod profile.
 func prodArgs() DatabaseArgs {
 	return DatabaseArgs{Environment: EnvProd, InstanceClass: "db.t4g.medium"}
@@ -111,7 +102,7 @@ func TestDatabaseInstanceSettings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			db := mustInstance(t, res)
+			db := one(t, res, awstype.RdsInstance)
 			for k, want := range mergeMaps(always, tc.want) {
 				if got := db.Input(k); !equalJSON(got, want) {
 					t.Errorf("%s %s = %#v, want %#v", db.Name, k, got, want)
@@ -180,11 +171,7 @@ func TestDatabaseParameterGroupForcesTLS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			params := res.OfType(awstype.RdsParameterGroup)
-			if len(params) != 1 {
-				t.Fatalf("parameter group count = %d, want 1", len(params))
-			}
-			pg := params[0]
+			pg := one(t, res, awstype.RdsParameterGroup)
 			if got := pg.Input("family"); got != tc.family {
 				t.Errorf("%s family = %v, want %s", pg.Name, got, tc.family)
 			}
@@ -228,11 +215,7 @@ func TestDatabaseSecurityGroupAdmitsOnlyTheAppSecurityGroup(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			sgs := res.OfType(awstype.Ec2SecurityGroup)
-			if len(sgs) != 1 {
-				t.Fatalf("security group count = %d, want 1", len(sgs))
-			}
-			sg := sgs[0]
+			sg := one(t, res, awstype.Ec2SecurityGroup)
 			for _, k := range []string{"ingress", "egress"} {
 				if v, ok := sg.Input(k).([]any); ok && len(v) > 0 {
 					t.Errorf("%s has inline %s rules %v, want none", sg.Name, k, v)
@@ -276,7 +259,7 @@ func TestDatabaseKeepsThePasswordOutOfStateAndOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
-	db := mustInstance(t, res)
+	db := one(t, res, awstype.RdsInstance)
 	for _, k := range []string{"password", "passwordWo", "passwordWoVersion"} {
 		if v := db.Input(k); v != nil {
 			t.Errorf("%s input %s is set; the password must be generated and kept by RDS", db.Name, k)
@@ -313,7 +296,7 @@ func TestDatabaseOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
-	db := mustInstance(t, res)
+	db := one(t, res, awstype.RdsInstance)
 	sg := res.OfType(awstype.Ec2SecurityGroup)[0]
 	want := map[string]any{
 		"address": db.Outputs["address"].StringValue(), "port": 5432.0, "dbName": "app", "username": "rails",

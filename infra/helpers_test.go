@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
@@ -31,18 +32,23 @@ func mustRun(t testing.TB, fn func(ctx *pulumi.Context) error) *mockengine.Resul
 	return res
 }
 
-// one returns the only resource of a type, failing if there is not exactly one.
+// one returns the only resource of a type, failing with the count and the names found if
+// there is not exactly one.
 func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resource {
 	t.Helper()
-	rs := res.OfType(token)
-	if len(rs) != 1 {
-		t.Fatalf("%s count = %d, want 1", token, len(rs))
+	r, err := res.One(token)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rs[0]
+	return r
 }
 
-// policyOf parses an IAM policy JSON input.
-func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
+// policyVersion is the IAM policy language version every document must declare.
+const policyVersion = "2012-10-17"
+
+// policyOf parses an IAM policy JSON input. Given a version, it also fails (and goes on)
+// unless the document declares that version.
+func policyOf(t testing.TB, r *mockengine.Resource, key string, version ...string) PolicyDocument {
 	t.Helper()
 	raw, ok := r.Input(key).(string)
 	if !ok {
@@ -50,9 +56,36 @@ func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
 	}
 	var doc PolicyDocument
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-		t.Fatalf("%s %s: %s is not a policy document: %v", r.Type, r.Name, key, err)
+		t.Fatalf("%s %s: %s is not a policy document: %v\n%s", r.Type, r.Name, key, err, raw)
+	}
+	for _, v := range version {
+		if doc.Version != v {
+			t.Errorf("%s %s: %s version = %q, want %q", r.Type, r.Name, key, doc.Version, v)
+		}
 	}
 	return doc
+}
+
+// outputString is a string output of a recorded resource, failing unless it is a non-empty string.
+func outputString(t testing.TB, r *mockengine.Resource, key string) string {
+	t.Helper()
+	v := r.Outputs[resource.PropertyKey(key)]
+	if !v.IsString() || v.StringValue() == "" {
+		t.Fatalf("%s %s: output %s = %v, want a string", r.Type, r.Name, key, v)
+	}
+	return v.StringValue()
+}
+
+// exportString is a stack output of a run, failing if the program did not export it; a value
+// that is not a string reads as "".
+func exportString(t testing.TB, res *mockengine.Result, name string) string {
+	t.Helper()
+	e, ok := res.Exports[name]
+	if !ok {
+		t.Fatalf("output %s missing", name)
+	}
+	s, _ := e.Value.(string)
+	return s
 }
 
 // withProdDomain adds the domain every prod stack must have, unless the case sets its own,

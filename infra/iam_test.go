@@ -12,19 +12,6 @@ import (
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
-func parsePolicy(t *testing.T, r *mockengine.Resource, key string) PolicyDocument {
-	t.Helper()
-	raw, _ := r.Input(key).(string)
-	var d PolicyDocument
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		t.Fatalf("%s %s is not a policy: %v\n%s", r.Name, key, err, raw)
-	}
-	if d.Version != "2012-10-17" {
-		t.Errorf("%s %s version = %q", r.Name, key, d.Version)
-	}
-	return d
-}
-
 // allowed maps each allowed action to its resources.
 func allowed(d PolicyDocument) map[string][]string {
 	out := map[string][]string{}
@@ -44,8 +31,8 @@ func TestIAMRoles(t *testing.T) {
 	execRole := r.res.Find(awstype.IamRole, "app-execution")
 	taskRole := r.res.Find(awstype.IamRole, "app-task")
 	bucketArn := one(t, r.res, awstype.S3BucketV2).Outputs["arn"].StringValue()
-	execPolicy := parsePolicy(t, r.res.Find(awstype.IamRolePolicy, "app-execution"), "policy")
-	taskPolicyDoc := parsePolicy(t, r.res.Find(awstype.IamRolePolicy, "app-task"), "policy")
+	execPolicy := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-execution"), "policy", policyVersion)
+	taskPolicyDoc := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-task"), "policy", policyVersion)
 
 	t.Run("the execution and task roles are distinct", func(t *testing.T) {
 		if execRole == nil || taskRole == nil || execRole.ID == taskRole.ID {
@@ -66,7 +53,7 @@ func TestIAMRoles(t *testing.T) {
 	}
 	for _, tc := range trustCases {
 		t.Run(fmt.Sprintf("%s trusts only ECS tasks (source conditions: %v)", tc.role.Name, tc.guarded), func(t *testing.T) {
-			d := parsePolicy(t, tc.role, "assumeRolePolicy")
+			d := policyOf(t, tc.role, "assumeRolePolicy", policyVersion)
 			if len(d.Statement) != 1 {
 				t.Fatalf("trust statements = %d", len(d.Statement))
 			}

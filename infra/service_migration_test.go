@@ -13,22 +13,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/rails-infra/rails-infra/internal/awstype"
-	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
 const (
 	runnerName = "app-migrate-runner"
 )
-
-// outputString is a string output of a recorded resource.
-func outputString(t *testing.T, r *mockengine.Resource, key string) string {
-	t.Helper()
-	v := r.Outputs[resource.PropertyKey(key)]
-	if !v.IsString() || v.StringValue() == "" {
-		t.Fatalf("%s %s: output %s = %v, want a string", r.Type, r.Name, key, v)
-	}
-	return v.StringValue()
-}
 
 func TestMigrationRunnerExistsOnlyWithTheFlagAndAnImage(t *testing.T) {
 	for _, tc := range []struct {

@@ -69,7 +69,7 @@ func TestUploadsBucket(t *testing.T) {
 	})
 	t.Run("the bucket policy denies every non-TLS request", func(t *testing.T) {
 		p := one(t, r.res, awstype.S3BucketPolicy)
-		d := parsePolicy(t, p, "policy")
+		d := policyOf(t, p, "policy", policyVersion)
 		arn := bucket.Outputs["arn"].StringValue()
 		if len(d.Statement) != 1 {
 			t.Fatalf("statements = %d", len(d.Statement))

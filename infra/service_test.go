@@ -125,16 +125,6 @@ func mustRunService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[st
 	return r
 }
 
-func exportString(t *testing.T, res *mockengine.Result, name string) string {
-	t.Helper()
-	e, ok := res.Exports[name]
-	if !ok {
-		t.Fatalf("output %s missing", name)
-	}
-	s, _ := e.Value.(string)
-	return s
-}
-
 func TestServiceSettings(t *testing.T) {
 	r := mustRunService(t, nil, nil)
 	svc := r.res.Find(awstype.EcsService, "app")
