@@ -88,6 +88,74 @@ func exportString(t testing.TB, res *mockengine.Result, name string) string {
 	return s
 }
 
+// configCase is what parseConfig builds a parse from; configOpts adjust it.
+type configCase struct {
+	values        map[string]string
+	secrets       []string
+	defaultDomain bool
+}
+
+type configOpt func(*configCase)
+
+// secret marks keys (qualified or not, like parseConfig's values) as secret.
+func secret(keys ...string) configOpt {
+	return func(c *configCase) { c.secrets = append(c.secrets, keys...) }
+}
+
+// environment sets the rails-infra:environment key, which the case's values may override.
+func environment(env string) configOpt {
+	return func(c *configCase) { c.values[qualify("environment")] = env }
+}
+
+// noDefaultDomain parses a prod config as given, without the domain withProdDomain adds.
+func noDefaultDomain() configOpt {
+	return func(c *configCase) { c.defaultDomain = false }
+}
+
+// qualified gives a key without a namespace this project's, as Parse reads it.
+func qualified(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return qualify(key)
+}
+
+// parseConfig parses the config of stack: values (keys with or without the rails-infra
+// namespace) over aws:region. A prod config without a domain gets withProdDomain's
+// unless noDefaultDomain is given.
+func parseConfig(t testing.TB, stack string, values map[string]string, opts ...configOpt) (*Config, error) {
+	t.Helper()
+	c := configCase{values: map[string]string{"aws:region": testAccount.Region}, defaultDomain: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	for k, v := range values {
+		c.values[qualified(k)] = v
+	}
+	if c.defaultDomain {
+		withProdDomain(stack, c.values)
+	}
+	keys := make([]string, len(c.secrets))
+	for i, k := range c.secrets {
+		keys[i] = qualified(k)
+	}
+	src := MapSource{Values: c.values}
+	if len(keys) > 0 {
+		src.SecretKeys = keys
+	}
+	return Parse(src, Namespace, stack)
+}
+
+// mustParseConfig is parseConfig that fails the test on error.
+func mustParseConfig(t testing.TB, stack string, values map[string]string, opts ...configOpt) *Config {
+	t.Helper()
+	c, err := parseConfig(t, stack, values, opts...)
+	if err != nil {
+		t.Fatalf("Parse failed: %v", err)
+	}
+	return c
+}
+
 // withProdDomain adds the domain every prod stack must have, unless the case sets its own,
 // so tests of other sections can parse a prod config.
 func withProdDomain(stack string, values map[string]string) map[string]string {
