@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/enginetest"
 )
 
@@ -306,13 +307,13 @@ func assertDeleteOrder(t *testing.T, before apitype.DeploymentV3, deletes []engi
 	}
 	for _, r := range before.Resources {
 		switch r.Type {
-		case "aws:lb/loadBalancer:LoadBalancer", "aws:ecs/service:Service", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/instance:Instance":
+		case awstype.LbLoadBalancer, awstype.EcsService, awstype.RdsSubnetGroup, awstype.RdsInstance:
 			if !reachesSubnet(string(r.URN)) {
 				t.Errorf("%s records no dependency on a subnet: the engine could delete its subnets first", r.URN)
 			}
 		}
 	}
-	for _, network := range []string{"aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/internetGateway:InternetGateway"} {
+	for _, network := range []string{awstype.Ec2Subnet, awstype.Ec2RouteTable, awstype.Ec2InternetGateway} {
 		var first *enginetest.Call
 		for i, c := range deletes {
 			if c.Type == network && (first == nil || c.Seq < first.Seq) {
@@ -323,7 +324,7 @@ func assertDeleteOrder(t *testing.T, before apitype.DeploymentV3, deletes []engi
 			t.Errorf("destroy deleted no %s", network)
 			continue
 		}
-		for _, inside := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/service:Service", "aws:rds/instance:Instance"} {
+		for _, inside := range []string{awstype.LbLoadBalancer, awstype.EcsService, awstype.RdsInstance} {
 			var last *enginetest.Call
 			for i, c := range deletes {
 				if c.Type == inside && (last == nil || c.Done > last.Done) {
@@ -341,13 +342,13 @@ func assertDeleteOrder(t *testing.T, before apitype.DeploymentV3, deletes []engi
 
 // Resources that hold data: a deploy must never delete or replace them.
 var dataTypes = []string{
-	"aws:rds/instance:Instance", "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket",
-	"aws:ecr/repository:Repository", "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet",
+	awstype.RdsInstance, awstype.S3BucketV2, awstype.S3Bucket,
+	awstype.EcrRepository, awstype.Ec2Vpc, awstype.Ec2Subnet,
 }
 
 // What a deploy (new image, or rotated secret) may change.
 var deployTypes = []string{
-	"aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service", "aws:lambda/invocation:Invocation",
+	awstype.EcsTaskDefinition, awstype.EcsService, awstype.LambdaInvocation,
 }
 
 func TestEngineProd(t *testing.T) {
@@ -378,7 +379,7 @@ func TestEngineProd(t *testing.T) {
 		{name: "a first deploy (migrateBeforeDeploy on, imageTag set)", key: "imageTag", val: "v1.0.0"},
 		{name: "a deploy (imageTag changed)", key: "imageTag", val: "v1.0.1", mayChange: []string{}},
 		{name: "a secret rotation (appSecrets changed)", key: "appSecrets.SMTP_PASSWORD", val: rotatedSMTPPassword,
-			secret: true, mayChange: []string{"aws:ssm/parameter:Parameter"}},
+			secret: true, mayChange: []string{awstype.SsmParameter}},
 	}
 	setConfig(t, s, "migrateBeforeDeploy", "true", false)
 	for _, d := range deploys {

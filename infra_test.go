@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/infra"
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -96,11 +97,7 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			if got := res.Exports["environment"].Value; got != string(want.env) {
 				t.Errorf("environment output = %v, want %v", got, want.env)
 			}
-			vpcs := res.OfType("awsx:ec2:Vpc")
-			if len(vpcs) != 1 {
-				t.Fatalf("awsx:ec2:Vpc count = %d, want 1", len(vpcs))
-			}
-			vpc := vpcs[0]
+			vpc := one(t, res, "awsx:ec2:Vpc")
 			nat, _ := vpc.Input("natGateways").(map[string]any)
 			if nat["strategy"] != want.nat {
 				t.Errorf("%s natGateways.strategy = %v, want %s", vpc.Name, nat["strategy"], want.nat)
@@ -111,7 +108,7 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			if got := vpc.Input("cidrBlock"); got != want.cidr {
 				t.Errorf("%s cidrBlock = %v, want %v", vpc.Name, got, want.cidr)
 			}
-			flows := res.OfType("aws:ec2/flowLog:FlowLog")
+			flows := res.OfType(awstype.Ec2FlowLog)
 			if len(flows) != 1 || flows[0].Input("trafficType") != "ALL" {
 				t.Fatalf("want exactly one flow log with trafficType ALL, got %d", len(flows))
 			}
@@ -119,7 +116,7 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			// flow log writes to, and require it to be the network's own group.
 			dest := flows[0].Input("logDestination")
 			var group *mockengine.Resource
-			for _, g := range res.OfType("aws:cloudwatch/logGroup:LogGroup") {
+			for _, g := range res.OfType(awstype.CloudWatchLogGroup) {
 				if mockengine.Plain(g.Outputs["arn"], false) == dest {
 					group = g
 				}
@@ -133,12 +130,9 @@ func TestEveryStackFileRunsUnderMocks(t *testing.T) {
 			case group.Input("retentionInDays") != want.flowDays:
 				t.Errorf("%s retentionInDays = %v, want %v", group.Name, group.Input("retentionInDays"), want.flowDays)
 			}
-			sgs := res.OfType("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
-			if len(sgs) != 1 {
-				t.Fatalf("default security group count = %d, want 1", len(sgs))
-			}
+			defaultSG := one(t, res, awstype.Ec2DefaultSecurityGroup)
 			for _, k := range []string{"ingress", "egress"} {
-				if v, ok := sgs[0].Input(k).([]any); ok && len(v) > 0 {
+				if v, ok := defaultSG.Input(k).([]any); ok && len(v) > 0 {
 					t.Errorf("default security group has %s rules %v, want none", k, v)
 				}
 			}
@@ -351,11 +345,7 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			dbs := res.OfType("aws:rds/instance:Instance")
-			if len(dbs) != 1 {
-				t.Fatalf("RDS instance count = %d, want 1", len(dbs))
-			}
-			db := dbs[0]
+			db := one(t, res, awstype.RdsInstance)
 			inputs := map[string]any{
 				"storageEncrypted": true, "publiclyAccessible": false, "manageMasterUserPassword": true,
 				"multiAz": want.multiAz, "deletionProtection": want.deletionProtection,
@@ -381,28 +371,25 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if db.Input("password") != nil {
 				t.Errorf("%s has a password input; RDS must manage it", db.Name)
 			}
-			groups := res.OfType("aws:rds/subnetGroup:SubnetGroup")
+			groups := res.OfType(awstype.RdsSubnetGroup)
 			private, _ := res.Exports["privateSubnetIds"].Value.([]any)
 			if len(groups) != 1 || fmt.Sprint(groups[0].Input("subnetIds")) != fmt.Sprint(private) {
 				t.Errorf("DB subnet group is not over the network's private subnets %v", private)
 			}
-			params := res.OfType("aws:rds/parameterGroup:ParameterGroup")
-			if len(params) != 1 {
-				t.Fatalf("parameter group count = %d, want 1", len(params))
-			}
+			pg := one(t, res, awstype.RdsParameterGroup)
 			forced := false
-			list, _ := params[0].Input("parameters").([]any)
+			list, _ := pg.Input("parameters").([]any)
 			for _, p := range list {
 				if m, _ := p.(map[string]any); m["name"] == "rds.force_ssl" && m["value"] == "1" {
 					forced = true
 				}
 			}
-			if !forced || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
+			if !forced || db.Input("parameterGroupName") != pg.Outputs["name"].StringValue() {
 				t.Errorf("%s does not use a parameter group with rds.force_ssl=1: %v", db.Name, list)
 			}
 			// The DB SG admits exactly the SG the ECS tasks run in, on the engine port, and nothing else.
 			dbSGs, _ := db.Input("vpcSecurityGroupIds").([]any)
-			svc := res.Find("aws:ecs/service:Service", "app")
+			svc := res.Find(awstype.EcsService, "app")
 			if len(dbSGs) != 1 || svc == nil {
 				t.Fatalf("%s vpcSecurityGroupIds = %v (want one), ecs service found = %v", db.Name, dbSGs, svc != nil)
 			}
@@ -415,7 +402,7 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 				t.Errorf("%s port = %v, want 5432", db.Name, db.Input("port"))
 			}
 			var ingress []*mockengine.Resource
-			for _, r := range res.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+			for _, r := range res.OfType(awstype.VpcSecurityGroupIngressRule) {
 				if r.Input("securityGroupId") == dbSGs[0] {
 					ingress = append(ingress, r)
 				}
@@ -434,7 +421,7 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			if d, _ := rule.Input("description").(string); d == "" {
 				t.Errorf("%s has no description", rule.Name)
 			}
-			for _, r := range res.OfType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+			for _, r := range res.OfType(awstype.VpcSecurityGroupEgressRule) {
 				if r.Input("securityGroupId") == dbSGs[0] {
 					t.Errorf("DB security group has egress rule %s; the database needs none", r.Name)
 				}
@@ -477,7 +464,7 @@ func TestServiceOnEveryStack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: program failed: %v", stack, err)
 		}
-		svc := res.Find("aws:ecs/service:Service", "app")
+		svc := res.Find(awstype.EcsService, "app")
 		if svc == nil {
 			t.Fatalf("%s: no ecs service", stack)
 		}
@@ -497,9 +484,9 @@ func TestServiceOnEveryStack(t *testing.T) {
 			}
 		})
 		t.Run(stack+" protects data as its environment requires", func(t *testing.T) {
-			bucket := res.OfType("aws:s3/bucketV2:BucketV2")[0]
-			alb := res.OfType("aws:lb/loadBalancer:LoadBalancer")[0]
-			repo := res.OfType("aws:ecr/repository:Repository")[0]
+			bucket := res.OfType(awstype.S3BucketV2)[0]
+			alb := res.OfType(awstype.LbLoadBalancer)[0]
+			repo := res.OfType(awstype.EcrRepository)[0]
 			if bucket.Protect != want.prod || bucket.Input("forceDestroy") != !want.prod {
 				t.Errorf("bucket protect=%v forceDestroy=%v, want %v/%v", bucket.Protect, bucket.Input("forceDestroy"), want.prod, !want.prod)
 			}
@@ -511,12 +498,12 @@ func TestServiceOnEveryStack(t *testing.T) {
 			}
 		})
 		t.Run(stack+" sets Container Insights and log retention per environment", func(t *testing.T) {
-			cluster := res.OfType("aws:ecs/cluster:Cluster")[0]
+			cluster := res.OfType(awstype.EcsCluster)[0]
 			settings, _ := cluster.Input("settings").([]any)
 			if len(settings) != 1 || settings[0].(map[string]any)["value"] != want.insights {
 				t.Errorf("cluster settings = %v, want containerInsights %s", settings, want.insights)
 			}
-			logs := res.Find("aws:cloudwatch/logGroup:LogGroup", "app")
+			logs := res.Find(awstype.CloudWatchLogGroup, "app")
 			if logs == nil || logs.Input("retentionInDays") != want.retention {
 				t.Errorf("app log group retention, want %v days", want.retention)
 			}
@@ -529,7 +516,7 @@ func TestServiceOnEveryStack(t *testing.T) {
 					t.Errorf("output %s = %+v, want a non-secret string", name, e)
 				}
 			}
-			skb := res.Find("aws:ssm/parameter:Parameter", "app-secret-secret-key-base")
+			skb := res.Find(awstype.SsmParameter, "app-secret-secret-key-base")
 			if skb == nil {
 				t.Fatal("no SECRET_KEY_BASE parameter")
 			}
@@ -545,11 +532,11 @@ func TestServiceOnEveryStack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			target := res.OfType("aws:appautoscaling/target:Target")
+			target := res.OfType(awstype.AppAutoscalingTarget)
 			if len(target) != 1 || target[0].Input("minCapacity") != want.minCount || target[0].Input("maxCapacity") != want.maxCount {
 				t.Fatalf("autoscaling targets = %d, want one from %v to %v", len(target), want.minCount, want.maxCount)
 			}
-			svc := res.Find("aws:ecs/service:Service", "app")
+			svc := res.Find(awstype.EcsService, "app")
 			if svc.Input("desiredCount") != want.minCount || !slices.Contains(svc.IgnoreChanges, "desiredCount") {
 				t.Errorf("desiredCount = %v, IgnoreChanges = %v", svc.Input("desiredCount"), svc.IgnoreChanges)
 			}
@@ -609,14 +596,14 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: program failed: %v", stack, err)
 		}
-		albs := res.OfType("aws:lb/loadBalancer:LoadBalancer")
+		albs := res.OfType(awstype.LbLoadBalancer)
 		if len(albs) != 1 {
 			t.Fatalf("%s: %d load balancers, want 1", stack, len(albs))
 		}
 		albDNS := mockengine.Plain(albs[0].Outputs["dnsName"], false)
 		albZone := mockengine.Plain(albs[0].Outputs["zoneId"], false)
 		listeners := map[float64]*mockengine.Resource{}
-		for _, l := range res.OfType("aws:lb/listener:Listener") {
+		for _, l := range res.OfType(awstype.LbListener) {
 			if port, ok := l.Input("port").(float64); ok {
 				listeners[port] = l
 			}
@@ -632,7 +619,7 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 		d := cfg.Domain
 		if !d.Enabled() {
 			t.Run(stack+" serves plain HTTP at the ALB's DNS name", func(t *testing.T) {
-				if n := len(res.OfType("aws:acm/certificate:Certificate")); n != 0 {
+				if n := len(res.OfType(awstype.AcmCertificate)); n != 0 {
 					t.Errorf("%d certificates, want 0 without a domain", n)
 				}
 				if listeners[443] != nil {
@@ -648,17 +635,17 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 			continue
 		}
 		t.Run(stack+" has a DNS-validated certificate for its domain", func(t *testing.T) {
-			certs := res.OfType("aws:acm/certificate:Certificate")
+			certs := res.OfType(awstype.AcmCertificate)
 			if len(certs) != 1 || certs[0].Input("domainName") != d.DomainName || certs[0].Input("validationMethod") != "DNS" {
 				t.Fatalf("certificates = %d, want one for %s validated by DNS", len(certs), d.DomainName)
 			}
-			vals := res.OfType("aws:acm/certificateValidation:CertificateValidation")
+			vals := res.OfType(awstype.AcmCertificateValidation)
 			if len(vals) != 1 {
 				t.Fatalf("certificate validations = %d, want 1", len(vals))
 			}
 			fqdns, _ := vals[0].Input("validationRecordFqdns").([]any)
 			cnames := 0
-			for _, r := range res.OfType("aws:route53/record:Record") {
+			for _, r := range res.OfType(awstype.Route53Record) {
 				if r.Input("type") == "CNAME" {
 					cnames++
 				}
@@ -675,7 +662,7 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 			if l.Input("protocol") != "HTTPS" || l.Input("sslPolicy") != string(d.SSLPolicy) {
 				t.Errorf("443 listener protocol/policy = %v/%v, want HTTPS/%s", l.Input("protocol"), l.Input("sslPolicy"), d.SSLPolicy)
 			}
-			val := res.OfType("aws:acm/certificateValidation:CertificateValidation")[0]
+			val := res.OfType(awstype.AcmCertificateValidation)[0]
 			if !slices.Contains(l.PropertyDeps["certificateArn"], val.URN) {
 				t.Errorf("443 listener certificateArn comes from %v, want the certificate validation", l.PropertyDeps["certificateArn"])
 			}
@@ -693,7 +680,7 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 		})
 		t.Run(stack+" points its domain at the ALB", func(t *testing.T) {
 			found := 0
-			for _, r := range res.OfType("aws:route53/record:Record") {
+			for _, r := range res.OfType(awstype.Route53Record) {
 				if r.Input("name") != d.DomainName || (r.Input("type") != "A" && r.Input("type") != "AAAA") {
 					continue
 				}
@@ -802,11 +789,11 @@ func TestStackMigratesBeforeDeployOnlyWhenAsked(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", tc.stack, err)
 			}
-			runs := res.OfType("aws:lambda/invocation:Invocation")
-			if len(runs) != tc.want || len(res.OfType("aws:lambda/function:Function")) != tc.want {
-				t.Fatalf("invocations = %d, functions = %d, want %d of each", len(runs), len(res.OfType("aws:lambda/function:Function")), tc.want)
+			runs := res.OfType(awstype.LambdaInvocation)
+			if len(runs) != tc.want || len(res.OfType(awstype.LambdaFunction)) != tc.want {
+				t.Fatalf("invocations = %d, functions = %d, want %d of each", len(runs), len(res.OfType(awstype.LambdaFunction)), tc.want)
 			}
-			for _, svc := range res.OfType("aws:ecs/service:Service") {
+			for _, svc := range res.OfType(awstype.EcsService) {
 				for _, run := range runs {
 					if !slices.Contains(svc.DependsOn, run.URN) {
 						t.Errorf("service %s does not wait for %s", svc.Name, run.Name)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/rails-infra/rails-infra/infra"
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 	"github.com/rails-infra/rails-infra/internal/plan"
 )
@@ -30,20 +31,20 @@ func runPlan(t testing.TB, args ...string) (code int, stdout, stderr string) {
 // planParents are types each stack must build, with the component type that must own them.
 // Extend it as components land.
 var planParents = map[string]string{
-	"awsx:ec2:Vpc":            "rails-infra:infra:Network",
-	"aws:ec2/flowLog:FlowLog": "rails-infra:infra:Network",
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "rails-infra:infra:Network",
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "rails-infra:infra:Network",
-	"aws:rds/instance:Instance":                         "rails-infra:infra:Database",
-	"aws:rds/parameterGroup:ParameterGroup":             "rails-infra:infra:Database",
-	"aws:rds/subnetGroup:SubnetGroup":                   "rails-infra:infra:Database",
-	"aws:ecs/service:Service":                           "rails-infra:infra:AppService",
-	"aws:ecs/taskDefinition:TaskDefinition":             "rails-infra:infra:AppService",
-	"aws:lb/loadBalancer:LoadBalancer":                  "rails-infra:infra:AppService",
-	"aws:lb/targetGroup:TargetGroup":                    "rails-infra:infra:AppService",
-	"aws:ecr/repository:Repository":                     "rails-infra:infra:AppService",
-	"aws:s3/bucketV2:BucketV2":                          "rails-infra:infra:AppService",
-	"aws:ssm/parameter:Parameter":                       "rails-infra:infra:AppService",
+	"awsx:ec2:Vpc":                  "rails-infra:infra:Network",
+	awstype.Ec2FlowLog:              "rails-infra:infra:Network",
+	awstype.Ec2DefaultSecurityGroup: "rails-infra:infra:Network",
+	awstype.Ec2VpcEndpoint:          "rails-infra:infra:Network",
+	awstype.RdsInstance:             "rails-infra:infra:Database",
+	awstype.RdsParameterGroup:       "rails-infra:infra:Database",
+	awstype.RdsSubnetGroup:          "rails-infra:infra:Database",
+	awstype.EcsService:              "rails-infra:infra:AppService",
+	awstype.EcsTaskDefinition:       "rails-infra:infra:AppService",
+	awstype.LbLoadBalancer:          "rails-infra:infra:AppService",
+	awstype.LbTargetGroup:           "rails-infra:infra:AppService",
+	awstype.EcrRepository:           "rails-infra:infra:AppService",
+	awstype.S3BucketV2:              "rails-infra:infra:AppService",
+	awstype.SsmParameter:            "rails-infra:infra:AppService",
 }
 
 type planDoc struct {
@@ -270,7 +271,7 @@ func TestPlanHidesTheOIDCClientSecret(t *testing.T) {
 	}
 	found := false
 	for _, r := range doc.Resources {
-		if r.Type != "aws:lb/listener:Listener" {
+		if r.Type != awstype.LbListener {
 			continue
 		}
 		acts, _ := r.Inputs["defaultActions"].([]any)
@@ -348,7 +349,7 @@ func TestPlanWithAHostedZoneID(t *testing.T) {
 	}
 	cnames := 0
 	for _, r := range doc.Resources {
-		if r.Type != "aws:route53/record:Record" {
+		if r.Type != awstype.Route53Record {
 			continue
 		}
 		if r.Inputs["zoneId"] != "Z0123456789EXAMPLEJP" {
@@ -388,7 +389,7 @@ func TestPlanNeverPrintsTheGeneratedSecretKeyBase(t *testing.T) {
 				}
 				n := 0
 				for _, r := range doc.Resources {
-					if r.Type == "aws:ssm/parameter:Parameter" {
+					if r.Type == awstype.SsmParameter {
 						n++
 						if r.Inputs["value"] != "[secret]" {
 							t.Errorf("%s value = %v, want [secret]", r.Name, r.Inputs["value"])

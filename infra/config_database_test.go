@@ -6,16 +6,6 @@ import (
 	"testing"
 )
 
-// parseDB parses a stack whose environment is env, with extra keys (unqualified) set.
-func parseDB(t *testing.T, env string, keys map[string]string) (*Config, error) {
-	t.Helper()
-	values := map[string]string{"aws:region": "ap-northeast-1", qualify("environment"): env}
-	for k, v := range keys {
-		values[qualify(k)] = v
-	}
-	return Parse(MapSource{Values: withProdDomain(env, values)}, "rails-infra", env)
-}
-
 // dbSettings is every setting of DatabaseArgs with its pointers read, to compare and print.
 type dbSettings struct {
 	Engine                                                                   DbEngine
@@ -96,7 +86,7 @@ func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := parseDB(t, tc.env, tc.keys)
+			c, err := parseConfig(t, tc.env, tc.keys, environment(tc.env))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -112,7 +102,7 @@ func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
 
 // A Go caller that sets nothing gets what a dev stack that sets nothing gets.
 func TestZeroDatabaseArgsAreTheDevProfile(t *testing.T) {
-	c, err := parseDB(t, "dev", nil)
+	c, err := parseConfig(t, "dev", nil, environment("dev"))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -153,7 +143,7 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
-			_, err := parseDB(t, tc.env, tc.keys)
+			_, err := parseConfig(t, tc.env, tc.keys, environment(tc.env))
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want *ConfigError", err)
@@ -173,7 +163,7 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 
 // A version is only wrong against a known engine: with an unknown one, the engine is the problem.
 func TestAnUnknownEngineIsTheOnlyProblemWithItsVersion(t *testing.T) {
-	_, err := parseDB(t, "dev", map[string]string{"dbEngine": "MySQL", "dbEngineVersion": "8.4"})
+	_, err := parseConfig(t, "dev", map[string]string{"dbEngine": "MySQL", "dbEngineVersion": "8.4"}, environment("dev"))
 	var cerr *ConfigError
 	if !errors.As(err, &cerr) {
 		t.Fatalf("err = %v, want *ConfigError", err)
@@ -184,9 +174,9 @@ func TestAnUnknownEngineIsTheOnlyProblemWithItsVersion(t *testing.T) {
 }
 
 func TestProdDataSafetyProblemsExplainHowToRetireADatabase(t *testing.T) {
-	_, err := parseDB(t, "prod", map[string]string{
+	_, err := parseConfig(t, "prod", map[string]string{
 		"dbDeletionProtection": "false", "dbFinalSnapshot": "false", "dbBackupRetentionDays": "0",
-	})
+	}, environment("prod"))
 	var cerr *ConfigError
 	if !errors.As(err, &cerr) {
 		t.Fatalf("err = %v, want *ConfigError", err)

@@ -11,18 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
 
-// domainSource is a dev stack with the given rails-infra keys (unqualified) and secret keys.
-func domainSource(env string, values map[string]string, secrets ...string) MapSource {
-	src := MapSource{Values: map[string]string{"aws:region": "ap-northeast-1", qualify("environment"): env}}
-	for k, v := range values {
-		src.Values[qualify(k)] = v
-	}
-	for _, s := range secrets {
-		src.SecretKeys = append(src.SecretKeys, qualify(s))
-	}
-	return src
-}
-
 var fullOIDC = map[string]string{
 	"domainName":                "app.example.co.jp",
 	"hostedZoneName":            "example.co.jp",
@@ -49,18 +37,9 @@ func with(base map[string]string, changes map[string]string) map[string]string {
 	return out
 }
 
-func parseDomain(t *testing.T, src MapSource) *Config {
-	t.Helper()
-	c, err := Parse(src, "rails-infra", "test")
-	if err != nil {
-		t.Fatalf("Parse failed: %v", err)
-	}
-	return c
-}
-
 func TestDomainConfigDefaults(t *testing.T) {
 	t.Run("dev without a domain runs on plain HTTP", func(t *testing.T) {
-		c := parseDomain(t, domainSource("dev", nil))
+		c := mustParseConfig(t, "test", nil, environment("dev"), noDefaultDomain())
 		if c.Domain.Enabled() || c.Domain.OIDC != nil {
 			t.Errorf("Domain = %+v, want disabled with no OIDC", c.Domain)
 		}
@@ -69,11 +48,11 @@ func TestDomainConfigDefaults(t *testing.T) {
 		}
 	})
 	t.Run("a domain with its zone and alternative names is read as given", func(t *testing.T) {
-		c := parseDomain(t, domainSource("prod", map[string]string{
+		c := mustParseConfig(t, "test", map[string]string{
 			"domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp",
 			"subjectAlternativeNames": `["*.app.example.co.jp","www.example.co.jp"]`,
 			"sslPolicy":               "ELBSecurityPolicy-TLS13-1-3-2021-06",
-		}))
+		}, environment("prod"), noDefaultDomain())
 		d := c.Domain
 		if !d.Enabled() || d.DomainName != "app.example.co.jp" || d.HostedZoneName != "example.co.jp" || d.HostedZoneID != "" {
 			t.Errorf("Domain = %+v", d)
@@ -86,7 +65,7 @@ func TestDomainConfigDefaults(t *testing.T) {
 		}
 	})
 	t.Run("a zone id may replace the zone name", func(t *testing.T) {
-		c := parseDomain(t, domainSource("dev", map[string]string{"domainName": "app.example.co.jp", "hostedZoneId": "Z0123456789EXAMPLEJP"}))
+		c := mustParseConfig(t, "test", map[string]string{"domainName": "app.example.co.jp", "hostedZoneId": "Z0123456789EXAMPLEJP"}, environment("dev"), noDefaultDomain())
 		if c.Domain.HostedZoneID != "Z0123456789EXAMPLEJP" || c.Domain.HostedZoneName != "" {
 			t.Errorf("Domain = %+v", c.Domain)
 		}
@@ -94,7 +73,7 @@ func TestDomainConfigDefaults(t *testing.T) {
 }
 
 func TestDomainConfigOIDC(t *testing.T) {
-	c := parseDomain(t, domainSource("dev", fullOIDC, "oidcClientSecret"))
+	c := mustParseConfig(t, "test", fullOIDC, environment("dev"), secret("oidcClientSecret"), noDefaultDomain())
 	o := c.Domain.OIDC
 	if o == nil {
 		t.Fatal("OIDC = nil with every oidc key set")
@@ -119,9 +98,9 @@ func TestDomainConfigOIDC(t *testing.T) {
 		}
 	})
 	t.Run("optional OIDC settings are read when set", func(t *testing.T) {
-		c := parseDomain(t, domainSource("dev", with(fullOIDC, map[string]string{
+		c := mustParseConfig(t, "test", with(fullOIDC, map[string]string{
 			"oidcScope": "openid email", "oidcSessionTimeoutSeconds": "3600", "oidcOnUnauthenticatedRequest": "deny",
-		}), "oidcClientSecret"))
+		}), environment("dev"), secret("oidcClientSecret"), noDefaultDomain())
 		if o := c.Domain.OIDC; o.Scope != "openid email" || o.SessionTimeoutSeconds != 3600 || o.OnUnauthenticatedRequest != OIDCDeny {
 			t.Errorf("OIDC = %+v", o)
 		}
@@ -193,7 +172,7 @@ func TestDomainConfigProblems(t *testing.T) {
 		{"an oidc object key", "dev", with(domain, map[string]string{"oidc": `{"issuer":"https://accounts.google.com"}`}), nil, "oidc", "not a rails-infra setting"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
-			_, err := Parse(domainSource(tc.env, tc.values, tc.secrets...), "rails-infra", "test")
+			_, err := parseConfig(t, "test", tc.values, environment(tc.env), secret(tc.secrets...), noDefaultDomain())
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want a *ConfigError naming %s", err, tc.key)
@@ -213,9 +192,9 @@ func TestDomainConfigProblems(t *testing.T) {
 func TestDomainConfigReportsABadHealthPathOnce(t *testing.T) {
 	for _, path := range []string{"/up*", "/up?x=1", "/héalth"} {
 		t.Run(path+" is one problem", func(t *testing.T) {
-			_, err := Parse(domainSource("dev", map[string]string{
+			_, err := parseConfig(t, "test", map[string]string{
 				"domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp", "healthCheckPath": path,
-			}), "rails-infra", "test")
+			}, environment("dev"), noDefaultDomain())
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want *ConfigError", err)
@@ -234,9 +213,9 @@ func TestDomainConfigReportsABadHealthPathOnce(t *testing.T) {
 }
 
 func TestDomainConfigReportsEveryMissingOIDCKey(t *testing.T) {
-	_, err := Parse(domainSource("dev", map[string]string{
+	_, err := parseConfig(t, "test", map[string]string{
 		"domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp", "oidcClientId": "abc",
-	}), "rails-infra", "test")
+	}, environment("dev"), noDefaultDomain())
 	var cerr *ConfigError
 	if !errors.As(err, &cerr) {
 		t.Fatalf("err = %v, want *ConfigError", err)
@@ -256,7 +235,7 @@ func TestDomainConfigReportsEveryMissingOIDCKey(t *testing.T) {
 }
 
 func TestDomainConfigNeverPrintsTheClientSecret(t *testing.T) {
-	_, err := Parse(domainSource("dev", with(fullOIDC, map[string]string{"oidcTokenEndpoint": "http://x.example.com/t"})), "rails-infra", "test")
+	_, err := parseConfig(t, "test", with(fullOIDC, map[string]string{"oidcTokenEndpoint": "http://x.example.com/t"}), environment("dev"), noDefaultDomain())
 	if err == nil {
 		t.Fatal("Parse succeeded with a plain-text secret and an http endpoint")
 	}

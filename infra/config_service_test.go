@@ -8,19 +8,6 @@ import (
 	"testing"
 )
 
-func parseWith(t *testing.T, stack string, values map[string]string, secret ...string) (*Config, error) {
-	t.Helper()
-	v := map[string]string{"aws:region": "ap-northeast-1"}
-	for k, x := range values {
-		v[qualify(k)] = x
-	}
-	keys := make([]string, len(secret))
-	for i, k := range secret {
-		keys[i] = qualify(k)
-	}
-	return Parse(MapSource{Values: withProdDomain(stack, v), SecretKeys: keys}, "rails-infra", stack)
-}
-
 func TestServiceConfigDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		stack                                  string
@@ -31,7 +18,7 @@ func TestServiceConfigDefaults(t *testing.T) {
 		{"prod", 2, 2, 6, 365, true},
 	} {
 		t.Run(tc.stack+" gets its environment's defaults", func(t *testing.T) {
-			c, err := parseWith(t, tc.stack, nil)
+			c, err := parseConfig(t, tc.stack, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,10 +35,10 @@ func TestServiceConfigDefaults(t *testing.T) {
 		})
 	}
 	t.Run("app secrets and secretKeyBase are read as secrets", func(t *testing.T) {
-		c, err := parseWith(t, "dev", map[string]string{
+		c, err := parseConfig(t, "dev", map[string]string{
 			"appSecrets":    `{"SMTP_PASSWORD":"pw","STRIPE_KEY":"sk"}`,
 			"secretKeyBase": strings.Repeat("ab", 64),
-		}, "appSecrets", "secretKeyBase")
+		}, secret("appSecrets", "secretKeyBase"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +104,7 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"readonlyRootFilesystem as yes", "dev", map[string]string{"readonlyRootFilesystem": "yes"}, nil, "readonlyRootFilesystem", "true or false"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
-			_, err := parseWith(t, tc.stack, tc.values, tc.secret...)
+			_, err := parseConfig(t, tc.stack, tc.values, secret(tc.secret...))
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.key)
@@ -131,19 +118,19 @@ func TestServiceConfigRejects(t *testing.T) {
 		})
 	}
 	t.Run("a credential in appEnv is reported by name, never by value", func(t *testing.T) {
-		_, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`})
+		_, err := parseConfig(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://:hunter2@cache:6379/0"}`})
 		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "REDIS_URL") {
 			t.Errorf("err = %v, want one naming REDIS_URL without the password", err)
 		}
 	})
 	t.Run("URLs without a password and plain values pass", func(t *testing.T) {
-		c, err := parseWith(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://cache:6379/0","API_BASE":"https://api.example.com:8443/v1","MAILER_FROM":"app@example.co.jp"}`})
+		c, err := parseConfig(t, "dev", map[string]string{"appEnv": `{"REDIS_URL":"redis://cache:6379/0","API_BASE":"https://api.example.com:8443/v1","MAILER_FROM":"app@example.co.jp"}`})
 		if err != nil || len(c.Service.AppEnv) != 3 {
 			t.Errorf("err = %v, appEnv = %v; want all three accepted", err, c)
 		}
 	})
 	t.Run("explicit zeros and false are kept, not replaced by the defaults", func(t *testing.T) {
-		c, err := parseWith(t, "prod", map[string]string{
+		c, err := parseConfig(t, "prod", map[string]string{
 			"desiredCount": "0", "minCount": "0", "healthCheckGraceSeconds": "0", "deregistrationDelaySeconds": "0",
 			"containerInsights": "false", "readonlyRootFilesystem": "false",
 		})
@@ -162,7 +149,7 @@ func TestServiceConfigRejects(t *testing.T) {
 		}
 	})
 	t.Run("a secret problem never prints the value", func(t *testing.T) {
-		_, err := parseWith(t, "dev", map[string]string{"secretKeyBase": "tiny-secret"}, "secretKeyBase")
+		_, err := parseConfig(t, "dev", map[string]string{"secretKeyBase": "tiny-secret"}, secret("secretKeyBase"))
 		if err == nil || strings.Contains(err.Error(), "tiny-secret") {
 			t.Errorf("err = %v, want an error without the value", err)
 		}

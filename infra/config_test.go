@@ -13,15 +13,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-func parse(t *testing.T, stack string, values map[string]string, secret ...string) (*Config, error) {
-	t.Helper()
-	v := map[string]string{"aws:region": "ap-northeast-1"}
-	for k, x := range values {
-		v[k] = x
-	}
-	return Parse(MapSource{Values: withProdDomain(stack, v), SecretKeys: secret}, Namespace, stack)
-}
-
 func TestNetworkDefaultsFollowTheEnvironment(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -39,7 +30,7 @@ func TestNetworkDefaultsFollowTheEnvironment(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := parse(t, tc.stack, tc.values)
+			c, err := parseConfig(t, tc.stack, tc.values)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +46,7 @@ func TestNetworkDefaultsFollowTheEnvironment(t *testing.T) {
 }
 
 func TestNoNatIsAcceptedWithEndpoints(t *testing.T) {
-	c, err := parse(t, "dev", map[string]string{"rails-infra:natGateways": "None", "rails-infra:vpcEndpoints": "true"})
+	c, err := parseConfig(t, "dev", map[string]string{"rails-infra:natGateways": "None", "rails-infra:vpcEndpoints": "true"})
 	if err != nil {
 		t.Fatalf("None + vpcEndpoints should be valid: %v", err)
 	}
@@ -65,7 +56,7 @@ func TestNoNatIsAcceptedWithEndpoints(t *testing.T) {
 }
 
 func TestProblemsNameKeyValueAndFix(t *testing.T) {
-	_, err := parse(t, "dev", map[string]string{"rails-infra:vpcCidr": "10.0.0.5/16"})
+	_, err := parseConfig(t, "dev", map[string]string{"rails-infra:vpcCidr": "10.0.0.5/16"})
 	var cerr *ConfigError
 	if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
 		t.Fatalf("err = %v, want exactly one problem", err)
@@ -83,7 +74,7 @@ func TestProblemsNameKeyValueAndFix(t *testing.T) {
 
 func TestSecretValuesNeverAppearInProblems(t *testing.T) {
 	// A misspelled key set as a secret: the problem must not echo its value.
-	_, err := parse(t, "dev", map[string]string{"rails-infra:secretKeyBse": "hunter2-very-secret"}, "rails-infra:secretKeyBse")
+	_, err := parseConfig(t, "dev", map[string]string{"rails-infra:secretKeyBse": "hunter2-very-secret"}, secret("rails-infra:secretKeyBse"))
 	if err == nil {
 		t.Fatal("want an unknown-key problem")
 	}
@@ -105,7 +96,7 @@ func TestUnknownKeysSuggestTheClosestKnownKey(t *testing.T) {
 	}
 	for key, want := range cases {
 		t.Run(fmt.Sprintf("%s suggests %q", key, want), func(t *testing.T) {
-			_, err := parse(t, "dev", map[string]string{key: "x"})
+			_, err := parseConfig(t, "dev", map[string]string{key: "x"})
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want ConfigError", err)
@@ -122,7 +113,7 @@ func TestUnknownKeysSuggestTheClosestKnownKey(t *testing.T) {
 }
 
 func TestKeysOfOtherNamespacesAreNotRejected(t *testing.T) {
-	if _, err := parse(t, "dev", map[string]string{"aws:defaultTags": `{"tags":{"a":"b"}}`, "aws:profile": "x"}); err != nil {
+	if _, err := parseConfig(t, "dev", map[string]string{"aws:defaultTags": `{"tags":{"a":"b"}}`, "aws:profile": "x"}); err != nil {
 		t.Errorf("provider keys must pass through: %v", err)
 	}
 }
@@ -235,7 +226,7 @@ func TestEnumFixSuggestsAValueThatWorks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parse(t, tc.stack, map[string]string{qualify(tc.key): tc.value})
+			_, err := parseConfig(t, tc.stack, map[string]string{qualify(tc.key): tc.value})
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) {
 				t.Fatalf("err = %v, want *ConfigError", err)

@@ -9,17 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
-)
-
-const (
-	typeDbInstance    = "aws:rds/instance:Instance"
-	typeDbParams      = "aws:rds/parameterGroup:ParameterGroup"
-	typeDbSubnets     = "aws:rds/subnetGroup:SubnetGroup"
-	typeSecurityGroup = "aws:ec2/securityGroup:SecurityGroup"
-	typeIngressRule   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-	typeEgressRule    = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-	typeSgRule        = "aws:ec2/securityGroupRule:SecurityGroupRule"
 )
 
 // runDatabase builds one Database named "db" in a fake VPC and grants each client SG access.
@@ -52,15 +43,6 @@ func runDatabase(t *testing.T, stack string, args DatabaseArgs, clients map[stri
 		export("securityGroupId", db.SecurityGroupID)
 		return nil
 	})
-}
-
-func mustInstance(t *testing.T, res *mockengine.Result) *mockengine.Resource {
-	t.Helper()
-	all := res.OfType(typeDbInstance)
-	if len(all) != 1 {
-		t.Fatalf("%s count = %d, want 1", typeDbInstance, len(all))
-	}
-	return all[0]
 }
 
 // prodArgs is a prod database on a class that runs Performance Insights; the rest is the prod profile.
@@ -120,7 +102,7 @@ func TestDatabaseInstanceSettings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			db := mustInstance(t, res)
+			db := one(t, res, awstype.RdsInstance)
 			for k, want := range mergeMaps(always, tc.want) {
 				if got := db.Input(k); !equalJSON(got, want) {
 					t.Errorf("%s %s = %#v, want %#v", db.Name, k, got, want)
@@ -139,13 +121,13 @@ func TestDatabaseInstanceSettings(t *testing.T) {
 			if snap != "" && (!finalSnapshotPattern.MatchString(snap) || strings.Contains(snap, "--") || len(snap) > 255) {
 				t.Errorf("%s finalSnapshotIdentifier %q is not a valid snapshot name", db.Name, snap)
 			}
-			if params := res.OfType(typeDbParams); len(params) != 1 || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
+			if params := res.OfType(awstype.RdsParameterGroup); len(params) != 1 || db.Input("parameterGroupName") != params[0].Outputs["name"].StringValue() {
 				t.Errorf("%s parameterGroupName = %v, want the component's parameter group", db.Name, db.Input("parameterGroupName"))
 			}
-			if subnets := res.OfType(typeDbSubnets); len(subnets) != 1 || db.Input("dbSubnetGroupName") != subnets[0].Outputs["name"].StringValue() {
+			if subnets := res.OfType(awstype.RdsSubnetGroup); len(subnets) != 1 || db.Input("dbSubnetGroupName") != subnets[0].Outputs["name"].StringValue() {
 				t.Errorf("%s dbSubnetGroupName = %v, want the component's subnet group", db.Name, db.Input("dbSubnetGroupName"))
 			}
-			sgs := res.OfType(typeSecurityGroup)
+			sgs := res.OfType(awstype.Ec2SecurityGroup)
 			if len(sgs) != 1 || !equalJSON(db.Input("vpcSecurityGroupIds"), []any{sgs[0].ID}) {
 				t.Errorf("%s vpcSecurityGroupIds = %v, want only the database security group", db.Name, db.Input("vpcSecurityGroupIds"))
 			}
@@ -158,7 +140,7 @@ func TestDatabaseSubnetGroupUsesTheGivenPrivateSubnets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
-	sn := res.OfType(typeDbSubnets)
+	sn := res.OfType(awstype.RdsSubnetGroup)
 	want := []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}
 	if len(sn) != 1 || !equalJSON(sn[0].Input("subnetIds"), want) {
 		t.Fatalf("subnet group subnetIds: want one group over %v", want)
@@ -189,11 +171,7 @@ func TestDatabaseParameterGroupForcesTLS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			params := res.OfType(typeDbParams)
-			if len(params) != 1 {
-				t.Fatalf("parameter group count = %d, want 1", len(params))
-			}
-			pg := params[0]
+			pg := one(t, res, awstype.RdsParameterGroup)
 			if got := pg.Input("family"); got != tc.family {
 				t.Errorf("%s family = %v, want %s", pg.Name, got, tc.family)
 			}
@@ -237,11 +215,7 @@ func TestDatabaseSecurityGroupAdmitsOnlyTheAppSecurityGroup(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			sgs := res.OfType(typeSecurityGroup)
-			if len(sgs) != 1 {
-				t.Fatalf("security group count = %d, want 1", len(sgs))
-			}
-			sg := sgs[0]
+			sg := one(t, res, awstype.Ec2SecurityGroup)
 			for _, k := range []string{"ingress", "egress"} {
 				if v, ok := sg.Input(k).([]any); ok && len(v) > 0 {
 					t.Errorf("%s has inline %s rules %v, want none", sg.Name, k, v)
@@ -250,10 +224,10 @@ func TestDatabaseSecurityGroupAdmitsOnlyTheAppSecurityGroup(t *testing.T) {
 			if d, _ := sg.Input("description").(string); d == "" {
 				t.Errorf("%s has no description", sg.Name)
 			}
-			if n := len(res.OfType(typeEgressRule)) + len(res.OfType(typeSgRule)); n != 0 {
+			if n := len(res.OfType(awstype.VpcSecurityGroupEgressRule)) + len(res.OfType(awstype.Ec2SecurityGroupRule)); n != 0 {
 				t.Errorf("%d egress/legacy rules, want 0", n)
 			}
-			rules := res.OfType(typeIngressRule)
+			rules := res.OfType(awstype.VpcSecurityGroupIngressRule)
 			if len(rules) != len(tc.clients) {
 				t.Fatalf("ingress rule count = %d, want %d (one per client)", len(rules), len(tc.clients))
 			}
@@ -285,7 +259,7 @@ func TestDatabaseKeepsThePasswordOutOfStateAndOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
-	db := mustInstance(t, res)
+	db := one(t, res, awstype.RdsInstance)
 	for _, k := range []string{"password", "passwordWo", "passwordWoVersion"} {
 		if v := db.Input(k); v != nil {
 			t.Errorf("%s input %s is set; the password must be generated and kept by RDS", db.Name, k)
@@ -322,8 +296,8 @@ func TestDatabaseOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
-	db := mustInstance(t, res)
-	sg := res.OfType(typeSecurityGroup)[0]
+	db := one(t, res, awstype.RdsInstance)
+	sg := res.OfType(awstype.Ec2SecurityGroup)[0]
 	want := map[string]any{
 		"address": db.Outputs["address"].StringValue(), "port": 5432.0, "dbName": "app", "username": "rails",
 		"securityGroupId": sg.ID,

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -23,15 +23,6 @@ const (
 	testTGArn    = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-9f8e7d6/73e2d6bc24d8a067"
 	testALBSG    = "sg-0123456789abcdef0"
 	testSecret   = "s3cr3t-client-secret-from-the-idp"
-)
-
-const (
-	certType       = "aws:acm/certificate:Certificate"
-	validationType = "aws:acm/certificateValidation:CertificateValidation"
-	recordType     = "aws:route53/record:Record"
-	listenerType   = "aws:lb/listener:Listener"
-	ruleType       = "aws:lb/listenerRule:ListenerRule"
-	egressType     = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 )
 
 // baseDomainArgs points at a plain-string ALB, so these tests need no service component.
@@ -95,19 +86,6 @@ func mustRunDomain(t *testing.T, edit func(*DomainArgs)) *mockengine.Result {
 	return res
 }
 
-func only(t *testing.T, res *mockengine.Result, typ string) *mockengine.Resource {
-	t.Helper()
-	rs := res.OfType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%s count = %d, want 1", typ, len(rs))
-	}
-	return rs[0]
-}
-
-func output(r *mockengine.Resource, key string) any {
-	return mockengine.Plain(r.Outputs[resource.PropertyKey(key)], false)
-}
-
 func strs(v any) []string {
 	xs, _ := v.([]any)
 	out := make([]string, 0, len(xs))
@@ -119,7 +97,7 @@ func strs(v any) []string {
 
 func records(res *mockengine.Result, typ string) []*mockengine.Resource {
 	var out []*mockengine.Resource
-	for _, r := range res.OfType(recordType) {
+	for _, r := range res.OfType(awstype.Route53Record) {
 		if r.Input("type") == typ {
 			out = append(out, r)
 		}
@@ -131,7 +109,7 @@ func TestDomainCertificate(t *testing.T) {
 	res := mustRunDomain(t, func(a *DomainArgs) {
 		a.SubjectAlternativeNames = []string{"*.app." + testZoneName, "www." + testZoneName}
 	})
-	cert := only(t, res, certType)
+	cert := one(t, res, awstype.AcmCertificate)
 
 	t.Run("the certificate covers the domain and its alternative names", func(t *testing.T) {
 		if got := cert.Input("domainName"); got != "app."+testZoneName {
@@ -159,7 +137,7 @@ func TestDomainCertificate(t *testing.T) {
 		if len(cnames) != 2 {
 			t.Fatalf("validation records = %d, want 2 (app+*.app shared, www)", len(cnames))
 		}
-		opts, _ := output(cert, "domainValidationOptions").([]any)
+		opts, _ := cert.Output("domainValidationOptions").([]any)
 		want := map[string]map[string]any{}
 		for _, o := range opts {
 			m := o.(map[string]any)
@@ -187,13 +165,13 @@ func TestDomainCertificate(t *testing.T) {
 	})
 
 	t.Run("the certificate validation waits for every validation record", func(t *testing.T) {
-		v := only(t, res, validationType)
-		if got, want := v.Input("certificateArn"), output(cert, "arn"); got != want {
+		v := one(t, res, awstype.AcmCertificateValidation)
+		if got, want := v.Input("certificateArn"), cert.Output("arn"); got != want {
 			t.Errorf("%s certificateArn = %v, want the certificate's %v", v.Name, got, want)
 		}
 		var fqdns, deps []string
 		for _, r := range records(res, "CNAME") {
-			fqdns = append(fqdns, fmt.Sprint(output(r, "fqdn")))
+			fqdns = append(fqdns, fmt.Sprint(r.Output("fqdn")))
 			deps = append(deps, r.URN)
 		}
 		got := strs(v.Input("validationRecordFqdns"))
@@ -221,8 +199,8 @@ func keys(m map[string]map[string]any) []string {
 
 func TestDomainHTTPSListener(t *testing.T) {
 	res := mustRunDomain(t, nil)
-	l := only(t, res, listenerType)
-	v := only(t, res, validationType)
+	l := one(t, res, awstype.LbListener)
+	v := one(t, res, awstype.AcmCertificateValidation)
 
 	t.Run("the listener serves HTTPS on 443 with the default TLS 1.3 policy", func(t *testing.T) {
 		if l.Input("port") != float64(443) || l.Input("protocol") != "HTTPS" {
@@ -236,7 +214,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 		}
 	})
 	t.Run("the listener takes the certificate from the validation, so only once it is issued", func(t *testing.T) {
-		if got, want := l.Input("certificateArn"), output(v, "certificateArn"); got != want || got == nil {
+		if got, want := l.Input("certificateArn"), v.Output("certificateArn"); got != want || got == nil {
 			t.Errorf("%s certificateArn = %v, want the validation's %v", l.Name, got, want)
 		}
 		if !slices.Contains(l.PropertyDeps["certificateArn"], v.URN) {
@@ -252,7 +230,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 		if a["type"] != "forward" || a["targetGroupArn"] != testTGArn {
 			t.Errorf("%s default action = %v, want forward to %s", l.Name, a, testTGArn)
 		}
-		if n := len(res.OfType(ruleType)) + len(res.OfType(egressType)); n != 0 {
+		if n := len(res.OfType(awstype.LbListenerRule)) + len(res.OfType(awstype.VpcSecurityGroupEgressRule)); n != 0 {
 			t.Errorf("without OIDC: %d listener rules / egress rules, want 0", n)
 		}
 	})
@@ -260,7 +238,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 		if got := res.Exports["url"].Value; got != "https://app."+testZoneName {
 			t.Errorf("URL = %v, want https://app.%s", got, testZoneName)
 		}
-		if got, want := res.Exports["certificateArn"].Value, output(v, "certificateArn"); got != want {
+		if got, want := res.Exports["certificateArn"].Value, v.Output("certificateArn"); got != want {
 			t.Errorf("CertificateArn = %v, want %v", got, want)
 		}
 		if got := res.Exports["zoneId"].Value; got != testZoneID {
@@ -269,7 +247,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 	})
 	t.Run("a chosen TLS policy reaches the listener", func(t *testing.T) {
 		res := mustRunDomain(t, func(a *DomainArgs) { a.SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06" })
-		if got := only(t, res, listenerType).Input("sslPolicy"); got != "ELBSecurityPolicy-TLS13-1-2-2021-06" {
+		if got := one(t, res, awstype.LbListener).Input("sslPolicy"); got != "ELBSecurityPolicy-TLS13-1-2-2021-06" {
 			t.Errorf("sslPolicy = %v, want ELBSecurityPolicy-TLS13-1-2-2021-06", got)
 		}
 	})
@@ -277,7 +255,7 @@ func TestDomainHTTPSListener(t *testing.T) {
 
 func TestDomainOIDC(t *testing.T) {
 	res := mustRunDomain(t, func(a *DomainArgs) { a.OIDC = googleOIDC() })
-	l := only(t, res, listenerType)
+	l := one(t, res, awstype.LbListener)
 	acts, _ := l.Input("defaultActions").([]any)
 	if len(acts) != 2 {
 		t.Fatalf("%s defaultActions = %v, want authenticate-oidc then forward", l.Name, acts)
@@ -323,14 +301,14 @@ func TestDomainOIDC(t *testing.T) {
 			a.OIDC = googleOIDC()
 			a.OIDC.ClientSecret = pulumi.String(testSecret)
 		})
-		if l := only(t, res, listenerType); !mockengine.ContainsSecret(l.Inputs["defaultActions"]) {
+		if l := one(t, res, awstype.LbListener); !mockengine.ContainsSecret(l.Inputs["defaultActions"]) {
 			t.Errorf("%s defaultActions carry no secret for a plain ClientSecret", l.Name)
 		}
 	})
 	t.Run("the health check path is forwarded without login", func(t *testing.T) {
-		r := only(t, res, ruleType)
-		if r.Input("listenerArn") != output(l, "arn") {
-			t.Errorf("%s listenerArn = %v, want %v", r.Name, r.Input("listenerArn"), output(l, "arn"))
+		r := one(t, res, awstype.LbListenerRule)
+		if r.Input("listenerArn") != l.Output("arn") {
+			t.Errorf("%s listenerArn = %v, want %v", r.Name, r.Input("listenerArn"), l.Output("arn"))
 		}
 		if r.Input("priority") != float64(1) {
 			t.Errorf("%s priority = %v, want 1 (before any other rule)", r.Name, r.Input("priority"))
@@ -349,7 +327,7 @@ func TestDomainOIDC(t *testing.T) {
 		}
 	})
 	t.Run("the ALB may call the IdP over HTTPS", func(t *testing.T) {
-		e := only(t, res, egressType)
+		e := one(t, res, awstype.VpcSecurityGroupEgressRule)
 		if e.Input("securityGroupId") != testALBSG || e.Input("fromPort") != float64(443) ||
 			e.Input("toPort") != float64(443) || e.Input("ipProtocol") != "tcp" || e.Input("cidrIpv4") != "0.0.0.0/0" {
 			t.Errorf("%s = %v, want tcp 443 to 0.0.0.0/0 on %s", e.Name, e.Inputs, testALBSG)
@@ -361,7 +339,7 @@ func TestDomainOIDC(t *testing.T) {
 	t.Run("a dualstack ALB may call the IdP over IPv6 too", func(t *testing.T) {
 		res := mustRunDomain(t, func(a *DomainArgs) { a.OIDC = googleOIDC(); a.DualStack = true })
 		var v4, v6 int
-		for _, e := range res.OfType(egressType) {
+		for _, e := range res.OfType(awstype.VpcSecurityGroupEgressRule) {
 			switch {
 			case e.Input("cidrIpv4") == "0.0.0.0/0" && e.Input("cidrIpv6") == nil:
 				v4++
@@ -389,12 +367,12 @@ func TestDomainOIDC(t *testing.T) {
 			a.OIDC.SessionTimeoutSeconds = 3600
 			a.Target.HealthCheckPath = "/healthz"
 		})
-		acts, _ := only(t, res, listenerType).Input("defaultActions").([]any)
+		acts, _ := one(t, res, awstype.LbListener).Input("defaultActions").([]any)
 		o, _ := acts[0].(map[string]any)["authenticateOidc"].(map[string]any)
 		if o["scope"] != "openid email" || o["onUnauthenticatedRequest"] != "deny" || o["sessionTimeout"] != float64(3600) {
 			t.Errorf("authenticateOidc = %v, want scope 'openid email', deny, 3600", o)
 		}
-		conds, _ := only(t, res, ruleType).Input("conditions").([]any)
+		conds, _ := one(t, res, awstype.LbListenerRule).Input("conditions").([]any)
 		pp, _ := conds[0].(map[string]any)["pathPattern"].(map[string]any)
 		if got := strs(pp["values"]); !slices.Equal(got, []string{"/healthz"}) {
 			t.Errorf("path pattern = %v, want [/healthz]", got)
@@ -416,7 +394,7 @@ func TestDomainAliasRecords(t *testing.T) {
 				a.DualStack = tc.dualStack
 				a.SubjectAlternativeNames = []string{"www." + testZoneName, "*.app." + testZoneName}
 			})
-			l := only(t, res, listenerType)
+			l := one(t, res, awstype.LbListener)
 			hosts := []string{"app." + testZoneName, "www." + testZoneName}
 			for _, typ := range []string{"A", "AAAA"} {
 				rs := records(res, typ)
@@ -461,14 +439,14 @@ func TestDomainZoneLookupByID(t *testing.T) {
 	t.Run("the zone is looked up by id and its records go there", func(t *testing.T) {
 		var asked []string
 		for _, inv := range res.Invokes() {
-			if inv.Token == "aws:route53/getZone:getZone" {
+			if inv.Token == awstype.Route53GetZone {
 				asked = append(asked, fmt.Sprint(mockengine.PlainMap(inv.Args, false)["zoneId"]))
 			}
 		}
 		if !slices.Equal(asked, []string{testZoneID}) {
 			t.Errorf("getZone asked for zone ids %v, want [%s]", asked, testZoneID)
 		}
-		for _, r := range res.OfType(recordType) {
+		for _, r := range res.OfType(awstype.Route53Record) {
 			if r.Input("zoneId") != testZoneID {
 				t.Errorf("%s zoneId = %v, want %s", r.Name, r.Input("zoneId"), testZoneID)
 			}
@@ -625,7 +603,7 @@ func TestDomainValidationRecordsMatchACM(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := mustRunDomain(t, func(a *DomainArgs) { a.SubjectAlternativeNames = tc.sans })
-			opts, _ := output(only(t, res, certType), "domainValidationOptions").([]any)
+			opts, _ := one(t, res, awstype.AcmCertificate).Output("domainValidationOptions").([]any)
 			distinct := map[string]string{}
 			for _, o := range opts {
 				m := o.(map[string]any)
@@ -646,7 +624,7 @@ func TestDomainValidationRecordsMatchACM(t *testing.T) {
 				}
 				seen[name] = true
 			}
-			fqdns := strs(only(t, res, validationType).Input("validationRecordFqdns"))
+			fqdns := strs(one(t, res, awstype.AcmCertificateValidation).Input("validationRecordFqdns"))
 			if len(fqdns) != len(distinct) {
 				t.Errorf("validationRecordFqdns = %v, want %d", fqdns, len(distinct))
 			}

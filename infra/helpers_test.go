@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
@@ -31,18 +32,23 @@ func mustRun(t testing.TB, fn func(ctx *pulumi.Context) error) *mockengine.Resul
 	return res
 }
 
-// one returns the only resource of a type, failing if there is not exactly one.
+// one returns the only resource of a type, failing with the count and the names found if
+// there is not exactly one.
 func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resource {
 	t.Helper()
-	rs := res.OfType(token)
-	if len(rs) != 1 {
-		t.Fatalf("%s count = %d, want 1", token, len(rs))
+	r, err := res.One(token)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rs[0]
+	return r
 }
 
-// policyOf parses an IAM policy JSON input.
-func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
+// policyVersion is the IAM policy language version every document must declare.
+const policyVersion = "2012-10-17"
+
+// policyOf parses an IAM policy JSON input. Given a version, it also fails (and goes on)
+// unless the document declares that version.
+func policyOf(t testing.TB, r *mockengine.Resource, key string, version ...string) PolicyDocument {
 	t.Helper()
 	raw, ok := r.Input(key).(string)
 	if !ok {
@@ -50,9 +56,104 @@ func policyOf(t testing.TB, r *mockengine.Resource, key string) PolicyDocument {
 	}
 	var doc PolicyDocument
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-		t.Fatalf("%s %s: %s is not a policy document: %v", r.Type, r.Name, key, err)
+		t.Fatalf("%s %s: %s is not a policy document: %v\n%s", r.Type, r.Name, key, err, raw)
+	}
+	for _, v := range version {
+		if doc.Version != v {
+			t.Errorf("%s %s: %s version = %q, want %q", r.Type, r.Name, key, doc.Version, v)
+		}
 	}
 	return doc
+}
+
+// outputString is a string output of a recorded resource, failing unless it is a non-empty string.
+func outputString(t testing.TB, r *mockengine.Resource, key string) string {
+	t.Helper()
+	v := r.Outputs[resource.PropertyKey(key)]
+	if !v.IsString() || v.StringValue() == "" {
+		t.Fatalf("%s %s: output %s = %v, want a string", r.Type, r.Name, key, v)
+	}
+	return v.StringValue()
+}
+
+// exportString is a stack output of a run, failing if the program did not export it; a value
+// that is not a string reads as "".
+func exportString(t testing.TB, res *mockengine.Result, name string) string {
+	t.Helper()
+	e, ok := res.Exports[name]
+	if !ok {
+		t.Fatalf("output %s missing", name)
+	}
+	s, _ := e.Value.(string)
+	return s
+}
+
+// configCase is what parseConfig builds a parse from; configOpts adjust it.
+type configCase struct {
+	values        map[string]string
+	secrets       []string
+	defaultDomain bool
+}
+
+type configOpt func(*configCase)
+
+// secret marks keys (qualified or not, like parseConfig's values) as secret.
+func secret(keys ...string) configOpt {
+	return func(c *configCase) { c.secrets = append(c.secrets, keys...) }
+}
+
+// environment sets the rails-infra:environment key, which the case's values may override.
+func environment(env string) configOpt {
+	return func(c *configCase) { c.values[qualify("environment")] = env }
+}
+
+// noDefaultDomain parses a prod config as given, without the domain withProdDomain adds.
+func noDefaultDomain() configOpt {
+	return func(c *configCase) { c.defaultDomain = false }
+}
+
+// qualified gives a key without a namespace this project's, as Parse reads it.
+func qualified(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return qualify(key)
+}
+
+// parseConfig parses the config of stack: values (keys with or without the rails-infra
+// namespace) over aws:region. A prod config without a domain gets withProdDomain's
+// unless noDefaultDomain is given.
+func parseConfig(t testing.TB, stack string, values map[string]string, opts ...configOpt) (*Config, error) {
+	t.Helper()
+	c := configCase{values: map[string]string{"aws:region": testAccount.Region}, defaultDomain: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	for k, v := range values {
+		c.values[qualified(k)] = v
+	}
+	if c.defaultDomain {
+		withProdDomain(stack, c.values)
+	}
+	keys := make([]string, len(c.secrets))
+	for i, k := range c.secrets {
+		keys[i] = qualified(k)
+	}
+	src := MapSource{Values: c.values}
+	if len(keys) > 0 {
+		src.SecretKeys = keys
+	}
+	return Parse(src, Namespace, stack)
+}
+
+// mustParseConfig is parseConfig that fails the test on error.
+func mustParseConfig(t testing.TB, stack string, values map[string]string, opts ...configOpt) *Config {
+	t.Helper()
+	c, err := parseConfig(t, stack, values, opts...)
+	if err != nil {
+		t.Fatalf("Parse failed: %v", err)
+	}
+	return c
 }
 
 // withProdDomain adds the domain every prod stack must have, unless the case sets its own,

@@ -8,21 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
-
-func parsePolicy(t *testing.T, r *mockengine.Resource, key string) PolicyDocument {
-	t.Helper()
-	raw, _ := r.Input(key).(string)
-	var d PolicyDocument
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		t.Fatalf("%s %s is not a policy: %v\n%s", r.Name, key, err, raw)
-	}
-	if d.Version != "2012-10-17" {
-		t.Errorf("%s %s version = %q", r.Name, key, d.Version)
-	}
-	return d
-}
 
 // allowed maps each allowed action to its resources.
 func allowed(d PolicyDocument) map[string][]string {
@@ -40,17 +28,17 @@ func allowed(d PolicyDocument) map[string][]string {
 
 func TestIAMRoles(t *testing.T) {
 	r := mustRunService(t, nil, nil)
-	execRole := r.res.Find("aws:iam/role:Role", "app-execution")
-	taskRole := r.res.Find("aws:iam/role:Role", "app-task")
-	bucketArn := one(t, r.res, "aws:s3/bucketV2:BucketV2").Outputs["arn"].StringValue()
-	execPolicy := parsePolicy(t, r.res.Find("aws:iam/rolePolicy:RolePolicy", "app-execution"), "policy")
-	taskPolicyDoc := parsePolicy(t, r.res.Find("aws:iam/rolePolicy:RolePolicy", "app-task"), "policy")
+	execRole := r.res.Find(awstype.IamRole, "app-execution")
+	taskRole := r.res.Find(awstype.IamRole, "app-task")
+	bucketArn := one(t, r.res, awstype.S3BucketV2).Outputs["arn"].StringValue()
+	execPolicy := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-execution"), "policy", policyVersion)
+	taskPolicyDoc := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-task"), "policy", policyVersion)
 
 	t.Run("the execution and task roles are distinct", func(t *testing.T) {
 		if execRole == nil || taskRole == nil || execRole.ID == taskRole.ID {
 			t.Fatalf("roles: %v / %v", execRole, taskRole)
 		}
-		if got := r.res.Find("aws:iam/rolePolicy:RolePolicy", "app-task").Input("role"); got != taskRole.ID {
+		if got := r.res.Find(awstype.IamRolePolicy, "app-task").Input("role"); got != taskRole.ID {
 			t.Errorf("task policy is on role %v, want %s", got, taskRole.ID)
 		}
 	})
@@ -65,7 +53,7 @@ func TestIAMRoles(t *testing.T) {
 	}
 	for _, tc := range trustCases {
 		t.Run(fmt.Sprintf("%s trusts only ECS tasks (source conditions: %v)", tc.role.Name, tc.guarded), func(t *testing.T) {
-			d := parsePolicy(t, tc.role, "assumeRolePolicy")
+			d := policyOf(t, tc.role, "assumeRolePolicy", policyVersion)
 			if len(d.Statement) != 1 {
 				t.Fatalf("trust statements = %d", len(d.Statement))
 			}
@@ -82,7 +70,7 @@ func TestIAMRoles(t *testing.T) {
 		})
 	}
 	t.Run("the execution role has the managed ECS execution policy", func(t *testing.T) {
-		att := one(t, r.res, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+		att := one(t, r.res, awstype.IamRolePolicyAttachment)
 		if att.Input("policyArn") != "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" || att.Input("role") != execRole.Outputs["name"].StringValue() {
 			t.Errorf("attachment = %v", mockengine.PlainMap(att.Inputs, true))
 		}
@@ -117,7 +105,7 @@ func TestIAMRoles(t *testing.T) {
 		}
 	})
 	t.Run("the task role reaches exactly the uploads bucket, ECS Exec channels and the session log", func(t *testing.T) {
-		logGroup := one(t, r.res, "aws:cloudwatch/logGroup:LogGroup").Outputs["arn"].StringValue()
+		logGroup := one(t, r.res, awstype.CloudWatchLogGroup).Outputs["arn"].StringValue()
 		want := map[string][]string{
 			"s3:GetObject": {bucketArn + "/*"}, "s3:PutObject": {bucketArn + "/*"}, "s3:DeleteObject": {bucketArn + "/*"},
 			"s3:AbortMultipartUpload": {bucketArn + "/*"}, "s3:ListBucket": {bucketArn},

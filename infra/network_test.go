@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -99,7 +100,7 @@ func TestInterfaceEndpointsExistOnlyWhenEnabled(t *testing.T) {
 			vpcOut := one(t, res, "awsx:ec2:Vpc").Outputs
 			private := mockengine.Plain(vpcOut["privateSubnetIds"], false)
 			var services []string
-			for _, e := range res.OfType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+			for _, e := range res.OfType(awstype.Ec2VpcEndpoint) {
 				if e.Input("vpcEndpointType") != "Interface" {
 					continue
 				}
@@ -123,15 +124,15 @@ func TestInterfaceEndpointsExistOnlyWhenEnabled(t *testing.T) {
 			if !slices.Equal(services, want) {
 				t.Errorf("interface endpoints = %v, want %v", services, want)
 			}
-			sgs := res.OfType("aws:ec2/securityGroup:SecurityGroup")
-			rules := res.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+			sgs := res.OfType(awstype.Ec2SecurityGroup)
+			rules := res.OfType(awstype.VpcSecurityGroupIngressRule)
 			if !enabled {
 				if len(sgs) != 0 || len(rules) != 0 {
 					t.Errorf("endpoint SG/rules exist with endpoints off: %d SGs, %d rules", len(sgs), len(rules))
 				}
 				return
 			}
-			rule := one(t, res, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+			rule := one(t, res, awstype.VpcSecurityGroupIngressRule)
 			if rule.Input("fromPort") != 443.0 || rule.Input("toPort") != 443.0 || rule.Input("cidrIpv4") != DefaultVpcCidr {
 				t.Errorf("endpoint ingress = %v:%v from %v, want 443 from %s", rule.Input("fromPort"), rule.Input("toPort"), rule.Input("cidrIpv4"), DefaultVpcCidr)
 			}
@@ -145,7 +146,7 @@ func TestInterfaceEndpointsExistOnlyWhenEnabled(t *testing.T) {
 func TestS3GatewayEndpointAlwaysServesThePrivateRouteTables(t *testing.T) {
 	res := buildNetwork(t, NetworkArgs{})
 	var gw *mockengine.Resource
-	for _, e := range res.OfType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+	for _, e := range res.OfType(awstype.Ec2VpcEndpoint) {
 		if e.Input("vpcEndpointType") == "Gateway" {
 			gw = e
 		}
@@ -165,7 +166,7 @@ func TestS3GatewayEndpointAlwaysServesThePrivateRouteTables(t *testing.T) {
 	}
 	var lookup *mockengine.Invoke
 	for _, inv := range res.Invokes() {
-		if inv.Token == "aws:ec2/getRouteTables:getRouteTables" {
+		if inv.Token == awstype.Ec2GetRouteTables {
 			lookup = &inv
 		}
 	}
@@ -184,9 +185,9 @@ func TestS3GatewayEndpointAlwaysServesThePrivateRouteTables(t *testing.T) {
 
 func TestFlowLogsWriteOnlyToTheirOwnLogGroup(t *testing.T) {
 	res := buildNetwork(t, NetworkArgs{FlowLogRetentionDays: 30})
-	flow := one(t, res, "aws:ec2/flowLog:FlowLog")
-	group := one(t, res, "aws:cloudwatch/logGroup:LogGroup")
-	role := one(t, res, "aws:iam/role:Role")
+	flow := one(t, res, awstype.Ec2FlowLog)
+	group := one(t, res, awstype.CloudWatchLogGroup)
+	role := one(t, res, awstype.IamRole)
 	groupArn := mockengine.Plain(group.Outputs["arn"], false)
 	checks := map[string]any{
 		"trafficType":            "ALL",
@@ -216,7 +217,7 @@ func TestFlowLogsWriteOnlyToTheirOwnLogGroup(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(trust.Statement[0].Condition), testAccount.AccountID) {
 		t.Errorf("trust policy has no aws:SourceAccount condition: %+v", trust.Statement[0].Condition)
 	}
-	policy := policyOf(t, one(t, res, "aws:iam/rolePolicy:RolePolicy"), "policy")
+	policy := policyOf(t, one(t, res, awstype.IamRolePolicy), "policy")
 	// What VPC Flow Logs calls on a log group that already exists (AWS VPC user guide, "IAM role
 	// for publishing flow logs to CloudWatch Logs"; CreateLogGroup is not needed): each action
 	// must be allowed on a resource that covers this group's streams.
@@ -319,7 +320,7 @@ func TestNetworkOutputsWhatLaterComponentsNeed(t *testing.T) {
 				t.Fatalf("program failed: %v", err)
 			}
 			vpc := one(t, res, "awsx:ec2:Vpc")
-			group := one(t, res, "aws:cloudwatch/logGroup:LogGroup")
+			group := one(t, res, awstype.CloudWatchLogGroup)
 			want := map[string]any{
 				"vpcId":        mockengine.Plain(vpc.Outputs["vpcId"], false),
 				"vpcCidr":      "10.7.0.0/20",

@@ -8,7 +8,7 @@ import (
 
 func TestPolicyWaivers(t *testing.T) {
 	t.Run("waivers for known rules with reasons are read as given", func(t *testing.T) {
-		c, err := parse(t, "dev", map[string]string{qualify("policyWaivers"): `{"log-retention":"kept by law","sg-open-ingress":"public site"}`})
+		c, err := parseConfig(t, "dev", map[string]string{qualify("policyWaivers"): `{"log-retention":"kept by law","sg-open-ingress":"public site"}`})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -17,7 +17,7 @@ func TestPolicyWaivers(t *testing.T) {
 		}
 	})
 	t.Run("no waivers by default", func(t *testing.T) {
-		c, err := parse(t, "dev", nil)
+		c, err := parseConfig(t, "dev", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestPolicyWaiverProblems(t *testing.T) {
 			`the waiver for "sg-open-ingress" has no reason`, `pulumi config set --path 'policyWaivers.sg-open-ingress' "<reason>"`},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
-			_, err := parse(t, "dev", map[string]string{qualify("policyWaivers"): tc.waivers})
+			_, err := parseConfig(t, "dev", map[string]string{qualify("policyWaivers"): tc.waivers})
 			var cerr *ConfigError
 			if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
 				t.Fatalf("err = %v, want one problem", err)

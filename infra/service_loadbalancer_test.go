@@ -8,6 +8,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -18,13 +19,13 @@ var ruleDescription = regexp.MustCompile(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=;{}!$*]{1
 func sgRules(t *testing.T, res *mockengine.Result) []string {
 	t.Helper()
 	names := map[string]string{testDBSG: "db"}
-	for _, sg := range res.OfType("aws:ec2/securityGroup:SecurityGroup") {
+	for _, sg := range res.OfType(awstype.Ec2SecurityGroup) {
 		names[sg.ID] = sg.Name
 	}
 	var out []string
 	for _, kind := range []struct{ token, dir string }{
-		{"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in"},
-		{"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "out"},
+		{awstype.VpcSecurityGroupIngressRule, "in"},
+		{awstype.VpcSecurityGroupEgressRule, "out"},
 	} {
 		for _, r := range res.OfType(kind.token) {
 			if r.Input("fromPort") != r.Input("toPort") || r.Input("ipProtocol") != "tcp" {
@@ -71,7 +72,7 @@ func TestSecurityGroups(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("rules =\n  %v\nwant\n  %v", got, want)
 			}
-			for _, sg := range r.res.OfType("aws:ec2/securityGroup:SecurityGroup") {
+			for _, sg := range r.res.OfType(awstype.Ec2SecurityGroup) {
 				if sg.Input("ingress") != nil || sg.Input("egress") != nil {
 					t.Errorf("%s has inline rules; all rules must be separate resources", sg.Name)
 				}
@@ -91,8 +92,8 @@ func TestLoadBalancer(t *testing.T) {
 	}{{"a dev ALB can be deleted", EnvDev, false}, {"a prod ALB has deletion protection", EnvProd, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) { a.Environment = tc.env }, nil)
-			alb := one(t, r.res, "aws:lb/loadBalancer:LoadBalancer")
-			sg := r.res.Find("aws:ec2/securityGroup:SecurityGroup", "app-alb")
+			alb := one(t, r.res, awstype.LbLoadBalancer)
+			sg := r.res.Find(awstype.Ec2SecurityGroup, "app-alb")
 			subnets, _ := json.Marshal(alb.Input("subnets"))
 			sgs, _ := alb.Input("securityGroups").([]any)
 			if alb.Input("enableDeletionProtection") != tc.protection || alb.Input("dropInvalidHeaderFields") != true ||
@@ -104,7 +105,7 @@ func TestLoadBalancer(t *testing.T) {
 	}
 	t.Run("the target group is ip-type on the container port with the health check defaults", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+		tg := one(t, r.res, awstype.LbTargetGroup)
 		hc, _ := json.Marshal(tg.Input("healthCheck"))
 		want := `{"enabled":true,"healthyThreshold":2,"interval":10,"matcher":"200","path":"/up","port":"traffic-port","protocol":"HTTP","timeout":5,"unhealthyThreshold":3}`
 		if string(hc) != want {
@@ -117,8 +118,8 @@ func TestLoadBalancer(t *testing.T) {
 	})
 	t.Run("without HTTPS port 80 forwards to the target group", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		l := one(t, r.res, "aws:lb/listener:Listener")
-		tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+		l := one(t, r.res, awstype.LbListener)
+		tg := one(t, r.res, awstype.LbTargetGroup)
 		actions, _ := l.Input("defaultActions").([]any)
 		if l.Input("port") != 80.0 || l.Input("protocol") != "HTTP" || len(actions) != 1 {
 			t.Fatalf("listener = %v", mockengine.PlainMap(l.Inputs, true))
@@ -127,25 +128,25 @@ func TestLoadBalancer(t *testing.T) {
 		if a["type"] != "forward" || a["targetGroupArn"] != tg.Outputs["arn"].StringValue() {
 			t.Errorf("default action = %v", a)
 		}
-		if n := len(r.res.OfType("aws:lb/listenerRule:ListenerRule")); n != 0 {
+		if n := len(r.res.OfType(awstype.LbListenerRule)); n != 0 {
 			t.Errorf("listener rules = %d, want 0", n)
 		}
 	})
 	t.Run("with HTTPS port 80 answers 301 to https:443", func(t *testing.T) {
 		r := mustRunService(t, func(a *AppServiceArgs) { a.HTTPS = true }, nil)
-		l := one(t, r.res, "aws:lb/listener:Listener")
+		l := one(t, r.res, awstype.LbListener)
 		actions, _ := l.Input("defaultActions").([]any)
 		got, _ := json.Marshal(actions)
 		if want := `[{"redirect":{"port":"443","protocol":"HTTPS","statusCode":"HTTP_301"},"type":"redirect"}]`; string(got) != want {
 			t.Errorf("default actions = %s\nwant %s", got, want)
 		}
 		// The target group must be on the ALB before ECS creates the service.
-		rule := one(t, r.res, "aws:lb/listenerRule:ListenerRule")
+		rule := one(t, r.res, awstype.LbListenerRule)
 		conds, _ := json.Marshal(rule.Input("conditions"))
 		if string(conds) != `[{"pathPattern":{"values":["/up"]}}]` || rule.Input("listenerArn") != l.Outputs["arn"].StringValue() {
 			t.Errorf("health rule conditions = %s on %v", conds, rule.Input("listenerArn"))
 		}
-		svc := r.res.Find("aws:ecs/service:Service", "app")
+		svc := r.res.Find(awstype.EcsService, "app")
 		if !slices.Contains(svc.DependsOn, rule.URN) || !slices.Contains(svc.DependsOn, l.URN) {
 			t.Errorf("service DependsOn = %v, want the listener and the health rule", svc.DependsOn)
 		}

@@ -12,24 +12,12 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/rails-infra/rails-infra/internal/mockengine"
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 const (
-	lambdaFunctionType   = "aws:lambda/function:Function"
-	lambdaInvocationType = "aws:lambda/invocation:Invocation"
-	runnerName           = "app-migrate-runner"
+	runnerName = "app-migrate-runner"
 )
-
-// outputString is a string output of a recorded resource.
-func outputString(t *testing.T, r *mockengine.Resource, key string) string {
-	t.Helper()
-	v := r.Outputs[resource.PropertyKey(key)]
-	if !v.IsString() || v.StringValue() == "" {
-		t.Fatalf("%s %s: output %s = %v, want a string", r.Type, r.Name, key, v)
-	}
-	return v.StringValue()
-}
 
 func TestMigrationRunnerExistsOnlyWithTheFlagAndAnImage(t *testing.T) {
 	for _, tc := range []struct {
@@ -51,20 +39,20 @@ func TestMigrationRunnerExistsOnlyWithTheFlagAndAnImage(t *testing.T) {
 			if tc.wantRun {
 				want = 1
 			}
-			for _, token := range []string{lambdaFunctionType, lambdaInvocationType} {
+			for _, token := range []string{awstype.LambdaFunction, awstype.LambdaInvocation} {
 				if got := len(r.res.OfType(token)); got != want {
 					t.Errorf("%s count = %d, want %d", token, got, want)
 				}
 			}
-			if got := r.res.Find("aws:iam/role:Role", runnerName) != nil; got != tc.wantRun {
+			if got := r.res.Find(awstype.IamRole, runnerName) != nil; got != tc.wantRun {
 				t.Errorf("runner role exists = %v, want %v", got, tc.wantRun)
 			}
 			if got := r.svc.MigrationRun != nil; got != tc.wantRun {
 				t.Errorf("AppService.MigrationRun set = %v, want %v", got, tc.wantRun)
 			}
-			svc := one(t, r.res, "aws:ecs/service:Service")
+			svc := one(t, r.res, awstype.EcsService)
 			dependsOnRun := false
-			for _, inv := range r.res.OfType(lambdaInvocationType) {
+			for _, inv := range r.res.OfType(awstype.LambdaInvocation) {
 				dependsOnRun = dependsOnRun || slices.Contains(svc.DependsOn, inv.URN)
 			}
 			if dependsOnRun != tc.wantRun {
@@ -82,8 +70,8 @@ func migrating(t *testing.T) svcRun {
 
 func TestMigrationRunnerFunction(t *testing.T) {
 	r := migrating(t)
-	fn := one(t, r.res, lambdaFunctionType)
-	logs := r.res.Find("aws:cloudwatch/logGroup:LogGroup", runnerName)
+	fn := one(t, r.res, awstype.LambdaFunction)
+	logs := r.res.Find(awstype.CloudWatchLogGroup, runnerName)
 	if logs == nil {
 		t.Fatalf("no log group %s", runnerName)
 	}
@@ -130,12 +118,12 @@ func TestMigrationRunnerFunction(t *testing.T) {
 
 func TestMigrationInvocation(t *testing.T) {
 	r := migrating(t)
-	inv := one(t, r.res, lambdaInvocationType)
-	fn := one(t, r.res, lambdaFunctionType)
-	migrateTD := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app-migrate")
-	cluster := one(t, r.res, "aws:ecs/cluster:Cluster")
-	appLogs := r.res.Find("aws:cloudwatch/logGroup:LogGroup", "app")
-	svc := one(t, r.res, "aws:ecs/service:Service")
+	inv := one(t, r.res, awstype.LambdaInvocation)
+	fn := one(t, r.res, awstype.LambdaFunction)
+	migrateTD := r.res.Find(awstype.EcsTaskDefinition, "app-migrate")
+	cluster := one(t, r.res, awstype.EcsCluster)
+	appLogs := r.res.Find(awstype.CloudWatchLogGroup, "app")
+	svc := one(t, r.res, awstype.EcsService)
 	if migrateTD == nil || appLogs == nil {
 		t.Fatal("migrate task definition or app log group missing")
 	}
@@ -181,8 +169,8 @@ func TestMigrationInvocation(t *testing.T) {
 
 func TestMigrationRunnerPolicy(t *testing.T) {
 	r := migrating(t)
-	role := r.res.Find("aws:iam/role:Role", runnerName)
-	grant := r.res.Find("aws:iam/rolePolicy:RolePolicy", runnerName)
+	role := r.res.Find(awstype.IamRole, runnerName)
+	grant := r.res.Find(awstype.IamRolePolicy, runnerName)
 	if role == nil || grant == nil {
 		t.Fatalf("runner role or policy missing")
 	}
@@ -190,11 +178,11 @@ func TestMigrationRunnerPolicy(t *testing.T) {
 	if len(trust.Statement) != 1 || trust.Statement[0].Principal["Service"] != "lambda.amazonaws.com" {
 		t.Errorf("runner trust = %+v, want lambda.amazonaws.com only", trust)
 	}
-	cluster := one(t, r.res, "aws:ecs/cluster:Cluster")
+	cluster := one(t, r.res, awstype.EcsCluster)
 	clusterArn, clusterName := outputString(t, cluster, "arn"), outputString(t, cluster, "name")
-	execArn := outputString(t, r.res.Find("aws:iam/role:Role", "app-execution"), "arn")
-	taskArn := outputString(t, r.res.Find("aws:iam/role:Role", "app-task"), "arn")
-	logsArn := outputString(t, r.res.Find("aws:cloudwatch/logGroup:LogGroup", runnerName), "arn")
+	execArn := outputString(t, r.res.Find(awstype.IamRole, "app-execution"), "arn")
+	taskArn := outputString(t, r.res.Find(awstype.IamRole, "app-task"), "arn")
+	logsArn := outputString(t, r.res.Find(awstype.CloudWatchLogGroup, runnerName), "arn")
 	acct := "arn:aws:ecs:ap-northeast-1:123456789012:"
 
 	// Round-trip through JSON so conditions compare as parsed data.
@@ -216,7 +204,7 @@ func TestMigrationRunnerPolicy(t *testing.T) {
 		t.Errorf("runner policy:\n got %+v\nwant %+v", got.Statement, wantParsed)
 	}
 	assertNoWildcards(t, got)
-	fn := one(t, r.res, lambdaFunctionType)
+	fn := one(t, r.res, awstype.LambdaFunction)
 	if !slices.Contains(fn.DependsOn, grant.URN) {
 		t.Errorf("%s DependsOn = %v, missing its policy %s (the first invocation would be denied)", fn.Name, fn.DependsOn, grant.URN)
 	}

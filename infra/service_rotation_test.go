@@ -7,17 +7,18 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
 func TestServiceRestartsAfterTheDatabasePasswordRotates(t *testing.T) {
 	r := mustRunService(t, nil, nil)
 	res := r.res
-	rule := one(t, res, "aws:cloudwatch/eventRule:EventRule")
-	target := one(t, res, "aws:cloudwatch/eventTarget:EventTarget")
-	machine := one(t, res, "aws:sfn/stateMachine:StateMachine")
-	service := res.Find("aws:ecs/service:Service", "app")
-	cluster := one(t, res, "aws:ecs/cluster:Cluster")
+	rule := one(t, res, awstype.CloudWatchEventRule)
+	target := one(t, res, awstype.CloudWatchEventTarget)
+	machine := one(t, res, awstype.SfnStateMachine)
+	service := res.Find(awstype.EcsService, "app")
+	cluster := one(t, res, awstype.EcsCluster)
 	outStr := func(x *mockengine.Resource, key string) string {
 		s, _ := mockengine.Plain(x.Outputs[resource.PropertyKey(key)], false).(string)
 		return s
@@ -47,11 +48,11 @@ func TestServiceRestartsAfterTheDatabasePasswordRotates(t *testing.T) {
 		if target.Input("arn") != outStr(machine, "arn") || target.Input("rule") != outStr(rule, "name") {
 			t.Errorf("target arn=%v rule=%v, want %s on %s", target.Input("arn"), target.Input("rule"), outStr(machine, "arn"), outStr(rule, "name"))
 		}
-		role := res.Find("aws:iam/role:Role", "app-rotation-events")
+		role := res.Find(awstype.IamRole, "app-rotation-events")
 		if role == nil || target.Input("roleArn") != outStr(role, "arn") {
 			t.Fatalf("target roleArn = %v, want the rotation-events role", target.Input("roleArn"))
 		}
-		pol := policyOf(t, res.Find("aws:iam/rolePolicy:RolePolicy", "app-rotation-events"), "policy")
+		pol := policyOf(t, res.Find(awstype.IamRolePolicy, "app-rotation-events"), "policy")
 		if len(pol.Statement) != 1 || !slices.Equal(pol.Statement[0].Action, []string{"states:StartExecution"}) ||
 			!slices.Equal(pol.Statement[0].Resource, []string{outStr(machine, "arn")}) {
 			t.Errorf("events role policy = %+v, want only StartExecution on the state machine", pol)
@@ -81,12 +82,12 @@ func TestServiceRestartsAfterTheDatabasePasswordRotates(t *testing.T) {
 				t.Errorf("Parameters.%s = %v, want %v", k, step.Parameters[k], v)
 			}
 		}
-		pol := policyOf(t, res.Find("aws:iam/rolePolicy:RolePolicy", "app-redeploy"), "policy")
+		pol := policyOf(t, res.Find(awstype.IamRolePolicy, "app-redeploy"), "policy")
 		if len(pol.Statement) != 1 || !slices.Equal(pol.Statement[0].Action, []string{"ecs:UpdateService"}) ||
 			!slices.Equal(pol.Statement[0].Resource, []string{service.ID}) {
 			t.Errorf("redeploy role policy = %+v, want only UpdateService on %s", pol, service.ID)
 		}
-		if machine.Input("roleArn") != outStr(res.Find("aws:iam/role:Role", "app-redeploy"), "arn") {
+		if machine.Input("roleArn") != outStr(res.Find(awstype.IamRole, "app-redeploy"), "arn") {
 			t.Errorf("state machine roleArn = %v, want the redeploy role", machine.Input("roleArn"))
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 const testSecretKeyBase = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -17,7 +19,7 @@ func withSecretKeyBase(a *AppServiceArgs) {
 
 func TestSecretParameters(t *testing.T) {
 	r := mustRunService(t, nil, map[string]string{"SMTP_PASSWORD": "smtp-secret", "STRIPE_KEY": "sk_live_123"})
-	params := r.res.OfType("aws:ssm/parameter:Parameter")
+	params := r.res.OfType(awstype.SsmParameter)
 	t.Run("every secret is a SecureString under /<project>/<stack>/", func(t *testing.T) {
 		var names []string
 		for _, p := range params {
@@ -39,12 +41,12 @@ func TestSecretParameters(t *testing.T) {
 		}
 	})
 	t.Run("app secret values come from config", func(t *testing.T) {
-		if got := r.res.Find("aws:ssm/parameter:Parameter", "app-secret-stripe-key").Input("value"); got != "sk_live_123" {
+		if got := r.res.Find(awstype.SsmParameter, "app-secret-stripe-key").Input("value"); got != "sk_live_123" {
 			t.Errorf("STRIPE_KEY value = %v", got)
 		}
 	})
 	t.Run("an unset SECRET_KEY_BASE is generated once and then left alone", func(t *testing.T) {
-		p := r.res.Find("aws:ssm/parameter:Parameter", "app-secret-secret-key-base")
+		p := r.res.Find(awstype.SsmParameter, "app-secret-secret-key-base")
 		v, _ := p.Input("value").(string)
 		if !regexp.MustCompile(`^[0-9a-f]{128}$`).MatchString(v) {
 			t.Errorf("generated value has %d chars, want 128 hex", len(v))
@@ -55,7 +57,7 @@ func TestSecretParameters(t *testing.T) {
 	})
 	t.Run("a configured SECRET_KEY_BASE is applied and tracked", func(t *testing.T) {
 		r := mustRunService(t, withSecretKeyBase, nil)
-		p := r.res.Find("aws:ssm/parameter:Parameter", "app-secret-secret-key-base")
+		p := r.res.Find(awstype.SsmParameter, "app-secret-secret-key-base")
 		if p.Input("value") != testSecretKeyBase || len(p.IgnoreChanges) != 0 {
 			t.Errorf("value set=%v IgnoreChanges=%v, want the configured value and no ignore", p.Input("value") == testSecretKeyBase, p.IgnoreChanges)
 		}
@@ -70,7 +72,7 @@ func TestSecretChangeRollsOut(t *testing.T) {
 				mutate(a)
 			}
 		}, map[string]string{"SMTP_PASSWORD": secret})
-		raw, _ := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app").Input("containerDefinitions").(string)
+		raw, _ := r.res.Find(awstype.EcsTaskDefinition, "app").Input("containerDefinitions").(string)
 		return raw
 	}
 	first := defs("old-password", nil)

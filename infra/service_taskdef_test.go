@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
 // containerDefs parses a task definition's containerDefinitions input.
 func containerDefs(t *testing.T, res *mockengine.Result, name string) ContainerDefinition {
 	t.Helper()
-	td := res.Find("aws:ecs/taskDefinition:TaskDefinition", name)
+	td := res.Find(awstype.EcsTaskDefinition, name)
 	if td == nil {
 		t.Fatalf("no task definition %s", name)
 	}
@@ -46,8 +47,8 @@ func TestWebContainerDefinition(t *testing.T) {
 	r := mustRunService(t, nil, map[string]string{"SMTP_PASSWORD": smtp})
 	c := containerDefs(t, r.res, "app")
 	env := envMap(c)
-	bucket := one(t, r.res, "aws:s3/bucketV2:BucketV2").ID
-	logGroup := one(t, r.res, "aws:cloudwatch/logGroup:LogGroup").Outputs["name"].StringValue()
+	bucket := one(t, r.res, awstype.S3BucketV2).ID
+	logGroup := one(t, r.res, awstype.CloudWatchLogGroup).Outputs["name"].StringValue()
 
 	t.Run("the environment is exactly what Rails needs plus appEnv", func(t *testing.T) {
 		want := map[string]string{
@@ -81,7 +82,7 @@ func TestWebContainerDefinition(t *testing.T) {
 	})
 	t.Run("no secret value appears anywhere in the task definition", func(t *testing.T) {
 		raw, _ := json.Marshal(c)
-		skb := r.res.Find("aws:ssm/parameter:Parameter", "app-secret-secret-key-base").Input("value").(string)
+		skb := r.res.Find(awstype.SsmParameter, "app-secret-secret-key-base").Input("value").(string)
 		for _, secret := range []string{smtp, skb} {
 			if strings.Contains(string(raw), secret) {
 				t.Errorf("container definition contains a secret value")
@@ -115,7 +116,7 @@ func TestWebContainerDefinition(t *testing.T) {
 		if !c.ReadonlyRootFilesystem || !reflect.DeepEqual(paths, want) {
 			t.Errorf("readonly=%v mounts=%v, want true and %v", c.ReadonlyRootFilesystem, paths, want)
 		}
-		td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app")
+		td := r.res.Find(awstype.EcsTaskDefinition, "app")
 		vols, _ := td.Input("volumes").([]any)
 		if len(vols) != len(want) {
 			t.Errorf("task volumes = %v, want one per mount", vols)
@@ -140,9 +141,9 @@ func TestWebContainerDefinition(t *testing.T) {
 		}
 	})
 	t.Run("the task is Fargate awsvpc with the configured size and both roles", func(t *testing.T) {
-		td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app")
-		exec := r.res.Find("aws:iam/role:Role", "app-execution").Outputs["arn"].StringValue()
-		task := r.res.Find("aws:iam/role:Role", "app-task").Outputs["arn"].StringValue()
+		td := r.res.Find(awstype.EcsTaskDefinition, "app")
+		exec := r.res.Find(awstype.IamRole, "app-execution").Outputs["arn"].StringValue()
+		task := r.res.Find(awstype.IamRole, "app-task").Outputs["arn"].StringValue()
 		if td.Input("networkMode") != "awsvpc" || td.Input("cpu") != "512" || td.Input("memory") != "1024" ||
 			td.Input("executionRoleArn") != exec || td.Input("taskRoleArn") != task || td.Input("family") != "rails-infra-dev-web" {
 			t.Errorf("task definition = %v", mockengine.PlainMap(td.Inputs, true))
@@ -189,8 +190,8 @@ func TestMigrateMirrorsWeb(t *testing.T) {
 		}
 	})
 	t.Run("both task definitions share size, platform, roles and volumes", func(t *testing.T) {
-		a := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app")
-		b := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app-migrate")
+		a := r.res.Find(awstype.EcsTaskDefinition, "app")
+		b := r.res.Find(awstype.EcsTaskDefinition, "app-migrate")
 		for _, k := range []string{"cpu", "memory", "networkMode", "runtimePlatform", "executionRoleArn", "taskRoleArn", "volumes", "requiresCompatibilities"} {
 			if !reflect.DeepEqual(a.Input(k), b.Input(k)) {
 				t.Errorf("%s: web %v, migrate %v", k, a.Input(k), b.Input(k))
@@ -221,8 +222,8 @@ func TestUnprivilegedPortsFollowTheContainerPort(t *testing.T) {
 func TestCustomContainerPortFlowsEverywhere(t *testing.T) {
 	r := mustRunService(t, func(a *AppServiceArgs) { a.ContainerPort = 3000 }, nil)
 	c := containerDefs(t, r.res, "app")
-	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
-	svc := r.res.Find("aws:ecs/service:Service", "app")
+	tg := one(t, r.res, awstype.LbTargetGroup)
+	svc := r.res.Find(awstype.EcsService, "app")
 	lbs, _ := svc.Input("loadBalancers").([]any)
 	checks := []struct {
 		name      string

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -108,7 +109,7 @@ func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string
 	})
 	out.res, out.err = res, err
 	if res != nil {
-		if db := res.Find("aws:rds/instance:Instance", "db"); db != nil {
+		if db := res.Find(awstype.RdsInstance, "db"); db != nil {
 			out.dbURN = db.URN
 		}
 	}
@@ -124,19 +125,9 @@ func mustRunService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[st
 	return r
 }
 
-func exportString(t *testing.T, res *mockengine.Result, name string) string {
-	t.Helper()
-	e, ok := res.Exports[name]
-	if !ok {
-		t.Fatalf("output %s missing", name)
-	}
-	s, _ := e.Value.(string)
-	return s
-}
-
 func TestServiceSettings(t *testing.T) {
 	r := mustRunService(t, nil, nil)
-	svc := r.res.Find("aws:ecs/service:Service", "app")
+	svc := r.res.Find(awstype.EcsService, "app")
 	if svc == nil {
 		t.Fatal("no ecs service named app")
 	}
@@ -181,20 +172,20 @@ func TestServiceSettings(t *testing.T) {
 			t.Fatalf("loadBalancers = %v, want 1", lbs)
 		}
 		lb := lbs[0].(map[string]any)
-		tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+		tg := one(t, r.res, awstype.LbTargetGroup)
 		if lb["containerName"] != ContainerName || lb["containerPort"] != 80.0 || lb["targetGroupArn"] != tg.Outputs["arn"].StringValue() {
 			t.Errorf("loadBalancers[0] = %v, want web:80 on %s", lb, tg.Outputs["arn"].StringValue())
 		}
 	})
 	t.Run("the service's security group is the app group", func(t *testing.T) {
-		app := r.res.Find("aws:ec2/securityGroup:SecurityGroup", "app-app")
+		app := r.res.Find(awstype.Ec2SecurityGroup, "app-app")
 		sgs, _ := net["securityGroups"].([]any)
 		if app == nil || len(sgs) != 1 || sgs[0] != app.ID {
 			t.Errorf("securityGroups = %v, want [app-app id]", sgs)
 		}
 	})
 	t.Run("the service depends on the database and the listener", func(t *testing.T) {
-		listener := one(t, r.res, "aws:lb/listener:Listener")
+		listener := one(t, r.res, awstype.LbListener)
 		for _, want := range []string{r.dbURN, listener.URN} {
 			if want == "" || !slices.Contains(svc.DependsOn, want) {
 				t.Errorf("%s DependsOn = %v, missing %s", svc.Name, svc.DependsOn, want)
@@ -202,7 +193,7 @@ func TestServiceSettings(t *testing.T) {
 		}
 	})
 	t.Run("the service waits for its IAM grants and the cluster's capacity providers", func(t *testing.T) {
-		for _, token := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"} {
+		for _, token := range []string{awstype.IamRolePolicy, awstype.IamRolePolicyAttachment, awstype.EcsClusterCapacityProviders} {
 			for _, dep := range r.res.OfType(token) {
 				if strings.Contains(dep.Name, "redeploy") || strings.Contains(dep.Name, "rotation") {
 					continue // the restart-on-rotation roles act on the service, not for it
@@ -218,17 +209,17 @@ func TestServiceSettings(t *testing.T) {
 func TestAutoscaling(t *testing.T) {
 	t.Run("autoscaling owns the desired count once it is on", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		svc := r.res.Find("aws:ecs/service:Service", "app")
+		svc := r.res.Find(awstype.EcsService, "app")
 		if !slices.Contains(svc.IgnoreChanges, "desiredCount") {
 			t.Errorf("%s IgnoreChanges = %v, want desiredCount", svc.Name, svc.IgnoreChanges)
 		}
-		target := one(t, r.res, "aws:appautoscaling/target:Target")
+		target := one(t, r.res, awstype.AppAutoscalingTarget)
 		wantID := "service/" + exportString(t, r.res, "clusterName") + "/" + exportString(t, r.res, "serviceName")
 		if target.Input("resourceId") != wantID || target.Input("minCapacity") != 1.0 || target.Input("maxCapacity") != 3.0 ||
 			target.Input("scalableDimension") != "ecs:service:DesiredCount" || target.Input("serviceNamespace") != "ecs" {
 			t.Errorf("target = %v, want %s between 1 and 3", mockengine.PlainMap(target.Inputs, true), wantID)
 		}
-		policies := r.res.OfType("aws:appautoscaling/policy:Policy")
+		policies := r.res.OfType(awstype.AppAutoscalingPolicy)
 		if len(policies) != 1 {
 			t.Fatalf("policies = %d, want only the CPU policy", len(policies))
 		}
@@ -240,14 +231,14 @@ func TestAutoscaling(t *testing.T) {
 	})
 	t.Run("request-count tracking is labelled with the ALB and target group suffixes", func(t *testing.T) {
 		r := mustRunService(t, func(a *AppServiceArgs) { a.RequestsPerTarget = 500 }, nil)
-		p := r.res.Find("aws:appautoscaling/policy:Policy", "app-requests")
+		p := r.res.Find(awstype.AppAutoscalingPolicy, "app-requests")
 		if p == nil {
 			t.Fatal("no app-requests policy")
 		}
 		cfg, _ := p.Input("targetTrackingScalingPolicyConfiguration").(map[string]any)
 		spec, _ := cfg["predefinedMetricSpecification"].(map[string]any)
-		alb := one(t, r.res, "aws:lb/loadBalancer:LoadBalancer")
-		tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+		alb := one(t, r.res, awstype.LbLoadBalancer)
+		tg := one(t, r.res, awstype.LbTargetGroup)
 		want := alb.Outputs["arnSuffix"].StringValue() + "/" + tg.Outputs["arnSuffix"].StringValue()
 		if spec["predefinedMetricType"] != "ALBRequestCountPerTarget" || spec["resourceLabel"] != want || cfg["targetValue"] != 500.0 {
 			t.Errorf("requests policy = %v, want ALBRequestCountPerTarget %s at 500", cfg, want)
@@ -255,9 +246,9 @@ func TestAutoscaling(t *testing.T) {
 	})
 	t.Run("a fixed count (min = max) keeps desiredCount managed by Pulumi", func(t *testing.T) {
 		r := mustRunService(t, func(a *AppServiceArgs) { a.MinCount, a.DesiredCount, a.MaxCount = intRef(2), intRef(2), 2 }, nil)
-		svc := r.res.Find("aws:ecs/service:Service", "app")
-		if slices.Contains(svc.IgnoreChanges, "desiredCount") || len(r.res.OfType("aws:appautoscaling/target:Target")) != 0 {
-			t.Errorf("IgnoreChanges = %v and targets = %d, want neither", svc.IgnoreChanges, len(r.res.OfType("aws:appautoscaling/target:Target")))
+		svc := r.res.Find(awstype.EcsService, "app")
+		if slices.Contains(svc.IgnoreChanges, "desiredCount") || len(r.res.OfType(awstype.AppAutoscalingTarget)) != 0 {
+			t.Errorf("IgnoreChanges = %v and targets = %d, want neither", svc.IgnoreChanges, len(r.res.OfType(awstype.AppAutoscalingTarget)))
 		}
 		if svc.Input("desiredCount") != 2.0 {
 			t.Errorf("desiredCount = %v, want 2", svc.Input("desiredCount"))
@@ -267,20 +258,20 @@ func TestAutoscaling(t *testing.T) {
 
 func TestFirstDeployWithoutImage(t *testing.T) {
 	r := mustRunService(t, func(a *AppServiceArgs) { a.ImageTag = "" }, nil)
-	svc := r.res.Find("aws:ecs/service:Service", "app")
+	svc := r.res.Find(awstype.EcsService, "app")
 	t.Run("the service runs 0 tasks", func(t *testing.T) {
 		if svc.Input("desiredCount") != 0.0 {
 			t.Errorf("desiredCount = %v, want 0", svc.Input("desiredCount"))
 		}
 	})
 	t.Run("nothing scales it up before an image exists", func(t *testing.T) {
-		if n := len(r.res.OfType("aws:appautoscaling/target:Target")); n != 0 || slices.Contains(svc.IgnoreChanges, "desiredCount") {
+		if n := len(r.res.OfType(awstype.AppAutoscalingTarget)); n != 0 || slices.Contains(svc.IgnoreChanges, "desiredCount") {
 			t.Errorf("targets = %d, IgnoreChanges = %v; want none", n, svc.IgnoreChanges)
 		}
 	})
 	t.Run("nextStep says how to push and deploy", func(t *testing.T) {
 		next := exportString(t, r.res, "nextStep")
-		repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
+		repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
 		for _, want := range []string{"0 tasks", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":$TAG", "--build-arg PLATFORM=linux/amd64",
 			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag $TAG && pulumi up",
 			"aws ecs wait services-stable --region ap-northeast-1 --cluster " + exportString(t, r.res, "clusterName") + " --services " + exportString(t, r.res, "serviceName")} {
@@ -290,7 +281,7 @@ func TestFirstDeployWithoutImage(t *testing.T) {
 		}
 	})
 	t.Run("the task definition names a placeholder in the stack's repository", func(t *testing.T) {
-		repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
+		repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
 		if got := exportString(t, r.res, "image"); got != repo+":"+PlaceholderImageTag {
 			t.Errorf("image = %q, want %s:%s", got, repo, PlaceholderImageTag)
 		}
@@ -300,7 +291,7 @@ func TestFirstDeployWithoutImage(t *testing.T) {
 func TestImageSources(t *testing.T) {
 	t.Run("an image tag deploys that tag from the stack's repository", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
+		repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
 		if got := exportString(t, r.res, "image"); got != repo+":v1.2.3" {
 			t.Errorf("image = %q, want %s:v1.2.3", got, repo)
 		}
@@ -318,12 +309,12 @@ func TestImageSources(t *testing.T) {
 			}, nil)
 			img := one(t, r.res, "awsx:ecr:Image")
 			args, _ := img.Input("args").(map[string]any)
-			repo := one(t, r.res, "aws:ecr/repository:Repository").Outputs["repositoryUrl"].StringValue()
+			repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
 			if img.Input("platform") != arch.platform || args["RAILS_ENV"] != "production" || args["PLATFORM"] != arch.platform || img.Input("context") != "../app" ||
 				img.Input("dockerfile") != "../app/Dockerfile" || img.Input("repositoryUrl") != repo {
 				t.Errorf("image inputs = %v", mockengine.PlainMap(img.Inputs, true))
 			}
-			td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app")
+			td := r.res.Find(awstype.EcsTaskDefinition, "app")
 			rp, _ := td.Input("runtimePlatform").(map[string]any)
 			if rp["cpuArchitecture"] != string(arch.arch) || rp["operatingSystemFamily"] != "LINUX" {
 				t.Errorf("runtimePlatform = %v, want LINUX/%s", rp, arch.arch)
@@ -352,12 +343,12 @@ func TestRepositoryAndCluster(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) {
 				a.Environment = envOf(tc.prod) // tags, force-delete and Container Insights follow the profile
 			}, nil)
-			repo := one(t, r.res, "aws:ecr/repository:Repository")
+			repo := one(t, r.res, awstype.EcrRepository)
 			scan, _ := repo.Input("imageScanningConfiguration").(map[string]any)
 			if repo.Input("imageTagMutability") != tc.mutability || scan["scanOnPush"] != true || repo.Input("forceDelete") != !tc.prod {
 				t.Errorf("%s = %v", repo.Name, mockengine.PlainMap(repo.Inputs, true))
 			}
-			cluster := one(t, r.res, "aws:ecs/cluster:Cluster")
+			cluster := one(t, r.res, awstype.EcsCluster)
 			settings, _ := cluster.Input("settings").([]any)
 			if len(settings) != 1 || settings[0].(map[string]any)["name"] != "containerInsights" || settings[0].(map[string]any)["value"] != tc.insights {
 				t.Errorf("cluster settings = %v, want containerInsights %s", settings, tc.insights)
@@ -366,7 +357,7 @@ func TestRepositoryAndCluster(t *testing.T) {
 	}
 	t.Run("the lifecycle policy expires untagged images and keeps the newest 30", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		lp := one(t, r.res, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+		lp := one(t, r.res, awstype.EcrLifecyclePolicy)
 		// The exact document, so a misspelt field name (ECR's schema) fails here too.
 		golden := `{"rules":[{"rulePriority":1,"description":"Expire untagged images after 1 day",` +
 			`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},` +
@@ -398,7 +389,7 @@ func TestRepositoryAndCluster(t *testing.T) {
 	})
 	t.Run("the cluster offers FARGATE and FARGATE_SPOT, defaulting to FARGATE", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		cp := one(t, r.res, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+		cp := one(t, r.res, awstype.EcsClusterCapacityProviders)
 		got, _ := json.Marshal([]any{cp.Input("capacityProviders"), cp.Input("defaultCapacityProviderStrategies")})
 		if want := `[["FARGATE","FARGATE_SPOT"],[{"capacityProvider":"FARGATE","weight":1}]]`; string(got) != want {
 			t.Errorf("capacity providers = %s, want %s", got, want)
@@ -406,7 +397,7 @@ func TestRepositoryAndCluster(t *testing.T) {
 	})
 	t.Run("spot runs the service on FARGATE_SPOT", func(t *testing.T) {
 		r := mustRunService(t, func(a *AppServiceArgs) { a.Spot = true }, nil)
-		svc := r.res.Find("aws:ecs/service:Service", "app")
+		svc := r.res.Find(awstype.EcsService, "app")
 		strategy, _ := svc.Input("capacityProviderStrategies").([]any)
 		if len(strategy) != 1 || strategy[0].(map[string]any)["capacityProvider"] != "FARGATE_SPOT" {
 			t.Errorf("capacityProviderStrategies = %v, want FARGATE_SPOT", strategy)
@@ -418,7 +409,7 @@ func TestCommands(t *testing.T) {
 	r := mustRunService(t, nil, nil)
 	cluster := exportString(t, r.res, "clusterName")
 	sg := exportString(t, r.res, "securityGroupId")
-	migrate := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app-migrate")
+	migrate := r.res.Find(awstype.EcsTaskDefinition, "app-migrate")
 	t.Run("the run-task command targets the cluster, private subnets and app SG without a public IP", func(t *testing.T) {
 		cmd := exportString(t, r.res, "migrateCommand")
 		for _, want := range []string{
@@ -471,7 +462,7 @@ func TestAppServiceArgsValidation(t *testing.T) {
 			if r.err == nil || !strings.Contains(r.err.Error(), tc.mention) {
 				t.Fatalf("err = %v, want one mentioning %q", r.err, tc.mention)
 			}
-			if n := len(r.res.OfType("aws:ecs/service:Service")); n != 0 {
+			if n := len(r.res.OfType(awstype.EcsService)); n != 0 {
 				t.Errorf("%d services registered despite invalid args", n)
 			}
 		})
@@ -483,8 +474,8 @@ func TestZeroSettingsAreKept(t *testing.T) {
 		a.HealthCheckGraceSeconds, a.DeregistrationDelaySeconds = intRef(0), intRef(0)
 		a.MinCount, a.DesiredCount = intRef(0), intRef(0)
 	}, nil)
-	svc := r.res.Find("aws:ecs/service:Service", "app")
-	tg := one(t, r.res, "aws:lb/targetGroup:TargetGroup")
+	svc := r.res.Find(awstype.EcsService, "app")
+	tg := one(t, r.res, awstype.LbTargetGroup)
 	got := []any{svc.Input("healthCheckGracePeriodSeconds"), svc.Input("desiredCount"), tg.Input("deregistrationDelay")}
 	if want := []any{0.0, 0.0, 0.0}; !slices.Equal(got, want) {
 		t.Errorf("%s grace, desired and %s deregistration delay = %v, want %v", svc.Name, tg.Name, got, want)
@@ -516,7 +507,7 @@ func TestTargetHandsTheDomainTheLoadBalancer(t *testing.T) {
 func TestRolledBackDeployFailsTheUpdate(t *testing.T) {
 	t.Run("a service running the requested revision resolves to it", func(t *testing.T) {
 		r := mustRunService(t, nil, nil)
-		td := r.res.Find("aws:ecs/taskDefinition:TaskDefinition", "app").Outputs["arn"].StringValue()
+		td := r.res.Find(awstype.EcsTaskDefinition, "app").Outputs["arn"].StringValue()
 		if got := exportString(t, r.res, "deployedTaskDefinition"); got != td {
 			t.Errorf("deployedTaskDefinition = %q, want %q", got, td)
 		}

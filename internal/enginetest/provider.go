@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -165,10 +166,10 @@ func (f *Fake) done(i int) {
 // slowDeletes are the deletes that take AWS minutes, scaled down: long enough that the engine
 // would start deleting something they sit in before they finish, if it did not know the edge.
 var slowDeletes = map[string]time.Duration{
-	"aws:lb/loadBalancer:LoadBalancer": 500 * time.Millisecond,
-	"aws:rds/instance:Instance":        500 * time.Millisecond,
-	"aws:ecs/service:Service":          500 * time.Millisecond,
-	"aws:ec2/natGateway:NatGateway":    300 * time.Millisecond,
+	awstype.LbLoadBalancer: 500 * time.Millisecond,
+	awstype.RdsInstance:    500 * time.Millisecond,
+	awstype.EcsService:     500 * time.Millisecond,
+	awstype.Ec2NatGateway:  300 * time.Millisecond,
 }
 
 func (f *Fake) put(o Object) {
@@ -414,7 +415,7 @@ func (p *fakeProvider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (
 	}
 	p.fake.record(Call{Package: p.pkg, Method: "Invoke", URN: req.GetTok(), Inputs: args})
 	var ret resource.PropertyMap
-	if req.GetTok() == "aws:ec2/getRouteTables:getRouteTables" {
+	if req.GetTok() == awstype.Ec2GetRouteTables {
 		ret = p.fake.routeTables(args)
 	} else if ret, err = p.fake.Answers.InvokeAnswer(req.GetTok(), args); err != nil {
 		// A failed invoke is reported to the program, as the real provider does.
@@ -433,7 +434,7 @@ func (f *Fake) routeTables(args resource.PropertyMap) resource.PropertyMap {
 	vpcID := args["vpcId"]
 	var ids []any
 	for _, o := range f.Cloud() {
-		if o.Type != "aws:ec2/routeTable:RouteTable" || !o.State["vpcId"].DeepEquals(vpcID) {
+		if o.Type != awstype.Ec2RouteTable || !o.State["vpcId"].DeepEquals(vpcID) {
 			continue
 		}
 		if matchesTagFilters(o.State["tags"], args["filters"]) {
@@ -505,7 +506,7 @@ func constructURN(req *pulumirpc.ConstructRequest) string {
 // newRevision answers an update of an ECS task definition as AWS does: every change registers a
 // new revision, with a new ARN (family:N+1). Other types keep their answers.
 func newRevision(typ string, olds, news resource.PropertyMap) resource.PropertyMap {
-	if typ != "aws:ecs/taskDefinition:TaskDefinition" || !olds["revision"].IsNumber() || !olds["arnWithoutRevision"].IsString() {
+	if typ != awstype.EcsTaskDefinition || !olds["revision"].IsNumber() || !olds["arnWithoutRevision"].IsString() {
 		return news
 	}
 	rev := int(olds["revision"].NumberValue()) + 1
@@ -519,9 +520,9 @@ func newRevision(typ string, olds, news resource.PropertyMap) resource.PropertyM
 // deletionGuards are the AWS-side guards that make AWS itself refuse a delete, with AWS's
 // message: the input that turns each on.
 var deletionGuards = map[string]struct{ input, message string }{
-	"aws:rds/instance:Instance": {"deletionProtection",
+	awstype.RdsInstance: {"deletionProtection",
 		"InvalidParameterCombination: Cannot delete protected DB Instance, please disable deletion protection and try again."},
-	"aws:lb/loadBalancer:LoadBalancer": {"enableDeletionProtection",
+	awstype.LbLoadBalancer: {"enableDeletionProtection",
 		"OperationNotPermitted: Load balancer '%s' cannot be deleted because deletion protection is enabled"},
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // albZoneIDs are the canonical hosted zone ids of Application Load Balancers per region
@@ -19,37 +21,37 @@ var albZoneIDs = map[string]string{
 
 // physicalNameKey is the input that holds each auto-named type's physical name.
 var physicalNameKey = map[string]string{
-	"aws:cloudwatch/logGroup:LogGroup":                  "name",
-	"aws:iam/role:Role":                                 "name",
-	"aws:iam/policy:Policy":                             "name",
-	"aws:iam/rolePolicy:RolePolicy":                     "name",
-	"aws:ecs/cluster:Cluster":                           "name",
-	"aws:ecs/service:Service":                           "name",
-	"aws:lb/loadBalancer:LoadBalancer":                  "name",
-	"aws:lb/targetGroup:TargetGroup":                    "name",
-	"aws:ecr/repository:Repository":                     "name",
-	"aws:ec2/securityGroup:SecurityGroup":               "name",
-	"aws:rds/subnetGroup:SubnetGroup":                   "name",
-	"aws:rds/parameterGroup:ParameterGroup":             "name",
-	"aws:rds/instance:Instance":                         "identifier",
-	"aws:s3/bucketV2:BucketV2":                          "bucket",
-	"aws:s3/bucket:Bucket":                              "bucket",
-	"aws:appautoscaling/policy:Policy":                  "name",
-	"aws:ssm/parameter:Parameter":                       "name",
-	"aws:ecs/taskDefinition:TaskDefinition":             "family",
-	"aws:secretsmanager/secret:Secret":                  "name",
-	"aws:cloudwatch/metricAlarm:MetricAlarm":            "name",
-	"aws:sns/topic:Topic":                               "name",
-	"aws:cloudwatch/eventRule:EventRule":                "name",
-	"aws:iam/instanceProfile:InstanceProfile":           "name",
-	"aws:lambda/function:Function":                      "name",
-	"aws:lb/listenerRule:ListenerRule":                  "",
-	"aws:route53/record:Record":                         "name",
-	"aws:acm/certificate:Certificate":                   "domainName",
-	"aws:kms/key:Key":                                   "",
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "",
-	"aws:ec2/flowLog:FlowLog":                           "",
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "",
+	awstype.CloudWatchLogGroup:      "name",
+	awstype.IamRole:                 "name",
+	awstype.IamPolicy:               "name",
+	awstype.IamRolePolicy:           "name",
+	awstype.EcsCluster:              "name",
+	awstype.EcsService:              "name",
+	awstype.LbLoadBalancer:          "name",
+	awstype.LbTargetGroup:           "name",
+	awstype.EcrRepository:           "name",
+	awstype.Ec2SecurityGroup:        "name",
+	awstype.RdsSubnetGroup:          "name",
+	awstype.RdsParameterGroup:       "name",
+	awstype.RdsInstance:             "identifier",
+	awstype.S3BucketV2:              "bucket",
+	awstype.S3Bucket:                "bucket",
+	awstype.AppAutoscalingPolicy:    "name",
+	awstype.SsmParameter:            "name",
+	awstype.EcsTaskDefinition:       "family",
+	awstype.SecretsManagerSecret:    "name",
+	awstype.CloudWatchMetricAlarm:   "name",
+	awstype.SnsTopic:                "name",
+	awstype.CloudWatchEventRule:     "name",
+	awstype.IamInstanceProfile:      "name",
+	awstype.LambdaFunction:          "name",
+	awstype.LbListenerRule:          "",
+	awstype.Route53Record:           "name",
+	awstype.AcmCertificate:          "domainName",
+	awstype.KmsKey:                  "",
+	awstype.Ec2VpcEndpoint:          "",
+	awstype.Ec2FlowLog:              "",
+	awstype.Ec2DefaultSecurityGroup: "",
 }
 
 func str(m resource.PropertyMap, key string) string {
@@ -120,7 +122,7 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		return "", nil
 
 	// The children awsx:ec2:Vpc creates (under the real engine its provider registers them).
-	case "aws:ec2/vpc:Vpc":
+	case awstype.Ec2Vpc:
 		id := "vpc-" + h
 		set(state, "arn", arn("ec2", "vpc/"+id))
 		set(state, "ownerId", acct)
@@ -129,49 +131,49 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "defaultSecurityGroupId", "sg-"+hexID(r.URN+"default", 17))
 		set(state, "defaultNetworkAclId", "acl-"+hexID(r.URN+"acl", 17))
 		return id, nil
-	case "aws:ec2/subnet:Subnet":
+	case awstype.Ec2Subnet:
 		id := "subnet-" + h
 		set(state, "arn", arn("ec2", "subnet/"+id))
 		set(state, "ownerId", acct)
 		return id, nil
-	case "aws:ec2/routeTable:RouteTable":
+	case awstype.Ec2RouteTable:
 		id := "rtb-" + h
 		set(state, "arn", arn("ec2", "route-table/"+id))
 		set(state, "ownerId", acct)
 		return id, nil
-	case "aws:ec2/routeTableAssociation:RouteTableAssociation":
+	case awstype.Ec2RouteTableAssociation:
 		return "rtbassoc-" + h, nil
-	case "aws:ec2/route:Route":
+	case awstype.Ec2Route:
 		// The provider's id is r-<route table id><hash of the destination>.
 		return "r-" + str(state, "routeTableId") + "1080289494", nil
-	case "aws:ec2/internetGateway:InternetGateway":
+	case awstype.Ec2InternetGateway:
 		id := "igw-" + h
 		set(state, "arn", arn("ec2", "internet-gateway/"+id))
 		set(state, "ownerId", acct)
 		return id, nil
-	case "aws:ec2/eip:Eip":
+	case awstype.Ec2Eip:
 		id := "eipalloc-" + h
 		set(state, "allocationId", id)
 		set(state, "publicIp", fmt.Sprintf("13.%d.%d.%d", 100+int(h[0])%50, int(h[1])*3%250, 1+int(h[2])*5%250))
 		set(state, "domain", "vpc")
 		return id, nil
-	case "aws:ec2/natGateway:NatGateway":
+	case awstype.Ec2NatGateway:
 		id := "nat-" + h
 		set(state, "networkInterfaceId", "eni-"+hexID(r.URN+"eni", 17))
 		set(state, "connectivityType", "public")
 		return id, nil
 
-	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+	case awstype.Ec2SecurityGroup, awstype.Ec2DefaultSecurityGroup:
 		id := "sg-" + h
 		set(state, "arn", arn("ec2", "security-group/"+id))
 		set(state, "ownerId", acct)
 		return id, nil
-	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+	case awstype.VpcSecurityGroupIngressRule, awstype.VpcSecurityGroupEgressRule:
 		id := "sgr-" + h
 		set(state, "arn", arn("ec2", "security-group-rule/"+id))
 		set(state, "securityGroupRuleId", id)
 		return id, nil
-	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+	case awstype.Ec2VpcEndpoint:
 		id := "vpce-" + h
 		set(state, "arn", arn("ec2", "vpc-endpoint/"+id))
 		set(state, "state", "available")
@@ -179,43 +181,43 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 			set(state, "prefixListId", "pl-"+hexID(r.URN, 8))
 		}
 		return id, nil
-	case "aws:ec2/flowLog:FlowLog":
+	case awstype.Ec2FlowLog:
 		id := "fl-" + h
 		set(state, "arn", arn("ec2", "vpc-flow-log/"+id))
 		return id, nil
 
-	case "aws:cloudwatch/logGroup:LogGroup":
+	case awstype.CloudWatchLogGroup:
 		set(state, "arn", arn("logs", "log-group:"+name))
 		return name, nil
-	case "aws:iam/role:Role":
+	case awstype.IamRole:
 		set(state, "arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, name))
 		set(state, "uniqueId", "AROA"+strings.ToUpper(hexID(r.URN, 17)))
 		return name, nil
-	case "aws:iam/policy:Policy":
+	case awstype.IamPolicy:
 		a := fmt.Sprintf("arn:aws:iam::%s:policy/%s", acct, name)
 		set(state, "arn", a)
 		return a, nil
-	case "aws:iam/rolePolicy:RolePolicy":
+	case awstype.IamRolePolicy:
 		return str(state, "role") + ":" + name, nil
-	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+	case awstype.IamRolePolicyAttachment:
 		return str(state, "role") + "-" + h, nil
 
-	case "aws:ecs/cluster:Cluster":
+	case awstype.EcsCluster:
 		a := arn("ecs", "cluster/"+name)
 		set(state, "arn", a)
 		return a, nil
-	case "aws:ecs/taskDefinition:TaskDefinition":
+	case awstype.EcsTaskDefinition:
 		a := arn("ecs", "task-definition/"+name+":1")
 		set(state, "arn", a)
 		set(state, "arnWithoutRevision", arn("ecs", "task-definition/"+name))
 		set(state, "revision", 1)
 		return name, nil
-	case "aws:ecs/service:Service":
+	case awstype.EcsService:
 		cluster := str(state, "cluster")
 		clusterName := cluster[strings.LastIndex(cluster, "/")+1:]
 		return arn("ecs", "service/"+clusterName+"/"+name), nil
 
-	case "aws:lb/loadBalancer:LoadBalancer":
+	case awstype.LbLoadBalancer:
 		suffix := "app/" + name + "/" + hexID(r.URN, 16)
 		a := arn("elasticloadbalancing", "loadbalancer/"+suffix)
 		set(state, "arn", a)
@@ -231,31 +233,31 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "dnsName", dns)
 		set(state, "zoneId", albZoneIDs[region])
 		return a, nil
-	case "aws:lb/targetGroup:TargetGroup":
+	case awstype.LbTargetGroup:
 		suffix := "targetgroup/" + name + "/" + hexID(r.URN, 16)
 		a := arn("elasticloadbalancing", suffix)
 		set(state, "arn", a)
 		set(state, "arnSuffix", suffix)
 		return a, nil
-	case "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule":
+	case awstype.LbListener, awstype.LbListenerRule:
 		kind := "listener"
-		if r.Type == "aws:lb/listenerRule:ListenerRule" {
+		if r.Type == awstype.LbListenerRule {
 			kind = "listener-rule"
 		}
 		a := arn("elasticloadbalancing", kind+"/app/"+r.Name+"/"+hexID(r.URN, 16))
 		set(state, "arn", a)
 		return a, nil
 
-	case "aws:ecr/repository:Repository":
+	case awstype.EcrRepository:
 		set(state, "arn", arn("ecr", "repository/"+name))
 		set(state, "registryId", acct)
 		set(state, "repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, name))
 		return name, nil
-	case "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy":
+	case awstype.EcrLifecyclePolicy, awstype.EcrRepositoryPolicy:
 		set(state, "registryId", acct)
 		return str(state, "repository"), nil
 
-	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+	case awstype.S3BucketV2, awstype.S3Bucket:
 		set(state, "arn", "arn:aws:s3:::"+name)
 		set(state, "bucketDomainName", name+".s3.amazonaws.com")
 		set(state, "bucketRegionalDomainName", fmt.Sprintf("%s.s3.%s.amazonaws.com", name, region))
@@ -263,12 +265,12 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "hostedZoneId", "Z2M4EHUR26P7ZW")
 		return name, nil
 
-	case "aws:ssm/parameter:Parameter":
+	case awstype.SsmParameter:
 		set(state, "arn", arn("ssm", "parameter/"+strings.TrimPrefix(name, "/")))
 		set(state, "version", 1)
 		return name, nil
 
-	case "aws:rds/instance:Instance":
+	case awstype.RdsInstance:
 		port := 5432
 		if strings.HasPrefix(str(state, "engine"), "mysql") || strings.HasPrefix(str(state, "engine"), "mariadb") {
 			port = 3306
@@ -292,51 +294,51 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 			}})
 		}
 		return resourceID, nil
-	case "aws:rds/subnetGroup:SubnetGroup":
+	case awstype.RdsSubnetGroup:
 		set(state, "arn", arn("rds", "subgrp:"+name))
 		return name, nil
-	case "aws:rds/parameterGroup:ParameterGroup":
+	case awstype.RdsParameterGroup:
 		set(state, "arn", arn("rds", "pg:"+name))
 		return name, nil
 
-	case "aws:acm/certificate:Certificate":
+	case awstype.AcmCertificate:
 		a := arn("acm", "certificate/"+uuidish(r.URN))
 		set(state, "arn", a)
 		set(state, "status", "PENDING_VALIDATION")
 		set(state, "domainValidationOptions", m.validationOptions(state))
 		return a, nil
-	case "aws:acm/certificateValidation:CertificateValidation":
+	case awstype.AcmCertificateValidation:
 		return str(state, "certificateArn"), nil
-	case "aws:route53/record:Record":
+	case awstype.Route53Record:
 		set(state, "fqdn", trimDot(name))
 		return str(state, "zoneId") + "_" + trimDot(name) + "_" + str(state, "type"), nil
 
-	case "aws:sfn/stateMachine:StateMachine":
+	case awstype.SfnStateMachine:
 		a := arn("states", "stateMachine:"+name)
 		set(state, "arn", a)
 		return a, nil
-	case "aws:cloudwatch/eventRule:EventRule":
+	case awstype.CloudWatchEventRule:
 		set(state, "arn", arn("events", "rule/"+name))
 		return name, nil
-	case "aws:cloudwatch/eventTarget:EventTarget":
+	case awstype.CloudWatchEventTarget:
 		return str(state, "rule") + "-" + hexID(r.URN, 8), nil
 
-	case "aws:lambda/function:Function":
+	case awstype.LambdaFunction:
 		a := arn("lambda", "function:"+name)
 		set(state, "arn", a)
 		set(state, "qualifiedArn", a+":$LATEST")
 		set(state, "invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, a))
 		set(state, "version", "$LATEST")
 		return name, nil
-	case "aws:lambda/invocation:Invocation":
+	case awstype.LambdaInvocation:
 		// The provider's id is function_name,qualifier,md5(payload); result is the handler's return value.
 		set(state, "result", `{"taskArn": "`+arn("ecs", "task/mock/"+hexID(r.URN, 32))+`", "exitCode": 0}`)
 		return str(state, "functionName") + ",$LATEST," + hexID(r.URN, 32), nil
 
-	case "aws:appautoscaling/target:Target":
+	case awstype.AppAutoscalingTarget:
 		set(state, "arn", arn("application-autoscaling", "scalable-target/"+hexID(r.URN, 24)))
 		return str(state, "resourceId"), nil
-	case "aws:appautoscaling/policy:Policy":
+	case awstype.AppAutoscalingPolicy:
 		set(state, "arn", arn("autoscaling", "scalingPolicy:"+uuidish(r.URN)+":resource/"+str(state, "resourceId")+":policyName/"+name))
 		return name, nil
 	}
@@ -380,18 +382,18 @@ func (m *Recorder) validationOptions(state resource.PropertyMap) []any {
 func (m *Recorder) invoke(token string, args resource.PropertyMap) (map[string]any, error) {
 	region, acct := m.Region, m.AccountID
 	switch token {
-	case "aws:index/getRegion:getRegion":
+	case awstype.GetRegion:
 		return map[string]any{"id": region, "name": region, "region": region,
 			"description": "Mock region", "endpoint": "ec2." + region + ".amazonaws.com"}, nil
-	case "aws:index/getCallerIdentity:getCallerIdentity":
+	case awstype.GetCallerIdentity:
 		return map[string]any{"id": acct, "accountId": acct,
 			"arn": fmt.Sprintf("arn:aws:iam::%s:user/deployer", acct), "userId": "AIDAEXAMPLEUSERID"}, nil
-	case "aws:index/getPartition:getPartition":
+	case awstype.GetPartition:
 		return map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}, nil
-	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+	case awstype.GetAvailabilityZones:
 		zones := []any{region + "a", region + "c", region + "d"}
 		return map[string]any{"id": region, "names": zones, "zoneIds": []any{"apne1-az4", "apne1-az1", "apne1-az2"}}, nil
-	case "aws:ec2/getRouteTables:getRouteTables":
+	case awstype.Ec2GetRouteTables:
 		// The program asks for the private route tables of the awsx VPC: one per AZ.
 		n := 0
 		for _, r := range m.OfType("awsx:ec2:Vpc") {
@@ -407,7 +409,7 @@ func (m *Recorder) invoke(token string, args resource.PropertyMap) (map[string]a
 			ids[i] = "rtb-" + hexID(fmt.Sprintf("rtb/%d", i), 17)
 		}
 		return map[string]any{"id": region, "ids": ids, "vpcId": str(args, "vpcId")}, nil
-	case "aws:route53/getZone:getZone":
+	case awstype.Route53GetZone:
 		return m.zone(args)
 	}
 	return nil, fmt.Errorf("mockengine: unexpected invoke %s (args %v): the program called a data source this harness does not answer; add a realistic answer in internal/mockengine/answers.go", token, PlainMap(args, true))

@@ -12,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 func opts() Options {
@@ -68,8 +70,8 @@ func TestRecordsParentDependenciesProtectAndSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := res.Find("aws:rds/instance:Instance", "db")
-	lg := res.Find("aws:cloudwatch/logGroup:LogGroup", "logs")
+	db := res.Find(awstype.RdsInstance, "db")
+	lg := res.Find(awstype.CloudWatchLogGroup, "logs")
 	if db == nil || lg == nil {
 		t.Fatal("resources not recorded")
 	}
@@ -173,7 +175,7 @@ func TestRecordsTypeNameURNAndCustomAsTheEngineSeesThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	comp := res.Find("proj:test:Comp", "comp")
-	child := res.Find("aws:cloudwatch/logGroup:LogGroup", "child")
+	child := res.Find(awstype.CloudWatchLogGroup, "child")
 	if comp == nil || child == nil {
 		t.Fatalf("component recorded = %v, child recorded = %v", comp != nil, child != nil)
 	}

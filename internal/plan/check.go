@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/rails-infra/rails-infra/infra"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // Rule is one policy, expressed once over type tokens and inputs. Check returns one message per
@@ -45,7 +47,7 @@ func (v Violation) String() string {
 // a waiver can name only a real rule.
 var Rules = []Rule{
 	{
-		ID: "rds-encrypted", Types: []string{tRDSInstance},
+		ID: "rds-encrypted", Types: []string{awstype.RdsInstance},
 		Summary: "RDS storage is encrypted at rest",
 		Fix:     "set storageEncrypted: true on the instance (needs a replacement for an existing one)",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -53,7 +55,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "rds-private", Types: []string{tRDSInstance},
+		ID: "rds-private", Types: []string{awstype.RdsInstance},
 		Summary: "RDS is not reachable from the internet",
 		Fix:     "set publiclyAccessible: false and keep the DB in private subnets",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -61,7 +63,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "rds-managed-password", Types: []string{tRDSInstance},
+		ID: "rds-managed-password", Types: []string{awstype.RdsInstance},
 		Summary: "the master password is generated and kept by RDS in Secrets Manager",
 		Fix:     "set manageMasterUserPassword: true and remove password",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -76,7 +78,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "rds-prod-retain", Types: []string{tRDSInstance},
+		ID: "rds-prod-retain", Types: []string{awstype.RdsInstance},
 		Summary: "prod data survives destroy and replace",
 		Fix:     "in prod set deletionProtection: true, skipFinalSnapshot: false with a finalSnapshotIdentifier, and pulumi.Protect(true)",
 		Check: func(g *Graph, r *Resource) []string {
@@ -97,11 +99,11 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "s3-public-access-block", Types: []string{tBucket, tBucketLegacy, tPublicAccess},
+		ID: "s3-public-access-block", Types: []string{awstype.S3BucketV2, awstype.S3Bucket, awstype.S3BucketPublicAccessBlock},
 		Summary: "every bucket blocks public access with all four settings",
 		Fix:     "add an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true",
 		Check: func(g *Graph, r *Resource) []string {
-			if r.Type == tPublicAccess {
+			if r.Type == awstype.S3BucketPublicAccessBlock {
 				var out []string
 				for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 					if !isTrue(r, k) {
@@ -110,7 +112,7 @@ var Rules = []Rule{
 				}
 				return out
 			}
-			for _, pab := range g.OfType(tPublicAccess) {
+			for _, pab := range g.OfType(awstype.S3BucketPublicAccessBlock) {
 				// Without a recorded link (a plain bucket name), any block counts.
 				if deps := pab.PropertyDeps["bucket"]; len(deps) == 0 || slices.Contains(deps, r.URN) {
 					return nil
@@ -120,19 +122,19 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "sg-open-ingress", Types: []string{tIngressRule, tSGRule, tSecurityGroup},
+		ID: "sg-open-ingress", Types: []string{awstype.VpcSecurityGroupIngressRule, awstype.Ec2SecurityGroupRule, awstype.Ec2SecurityGroup},
 		Summary: "only the load balancer accepts traffic from anywhere, and only on 80/443",
 		Fix:     "restrict the source to a security group (referencedSecurityGroupId) or a VPC CIDR; open 0.0.0.0/0 only on the ALB's security group, ports 80/443",
 		Check:   checkOpenIngress,
 	},
 	{
-		ID: "iam-no-wildcard-action", Types: []string{tRole, tRolePolicy, tPolicy},
+		ID: "iam-no-wildcard-action", Types: []string{awstype.IamRole, awstype.IamRolePolicy, awstype.IamPolicy},
 		Summary: "IAM policies name their actions (no * wildcards)",
 		Fix:     "list the exact actions the code calls (e.g. s3:GetObject), scoped to this stack's ARNs",
 		Check:   checkWildcardActions,
 	},
 	{
-		ID: "ecs-no-public-ip", Types: []string{tECSService},
+		ID: "ecs-no-public-ip", Types: []string{awstype.EcsService},
 		Summary: "tasks run in private subnets without public IPs",
 		Fix:     "set networkConfiguration.assignPublicIp: false and use private subnets (NAT or VPC endpoints for egress)",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -140,13 +142,13 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "task-env-no-secrets", Types: []string{tTaskDefinition},
+		ID: "task-env-no-secrets", Types: []string{awstype.EcsTaskDefinition},
 		Summary: "no secret values in task-definition environment variables",
 		Fix:     "move the variable to the container's secrets (valueFrom an SSM SecureString or Secrets Manager ARN)",
 		Check:   checkTaskEnv,
 	},
 	{
-		ID: "log-retention", Types: []string{tLogGroup},
+		ID: "log-retention", Types: []string{awstype.CloudWatchLogGroup},
 		Summary: "log groups expire their logs",
 		Fix:     "set retentionInDays (e.g. 14 in dev, 90 in prod)",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -155,7 +157,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "alb-drop-invalid-headers", Types: []string{tLoadBalancer},
+		ID: "alb-drop-invalid-headers", Types: []string{awstype.LbLoadBalancer},
 		Summary: "the ALB drops requests with invalid HTTP headers (request smuggling)",
 		Fix:     "set dropInvalidHeaderFields: true on the load balancer",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -166,7 +168,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "https-tls13", Types: []string{tListener},
+		ID: "https-tls13", Types: []string{awstype.LbListener},
 		Summary: "HTTPS listeners use a TLS 1.3 security policy that refuses TLS 1.0/1.1",
 		Fix:     "set sslPolicy: ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (or another ELBSecurityPolicy-TLS13-1-2-* / -1-3-* policy)",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -181,18 +183,18 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "http-redirects-https", Types: []string{tListener, tLoadBalancer},
+		ID: "http-redirects-https", Types: []string{awstype.LbListener, awstype.LbLoadBalancer},
 		Summary: "prod serves HTTPS, and wherever HTTPS is served, plain HTTP only answers a 301 to it",
 		Fix:     "in prod set domainName/hostedZoneName (the Domain component adds the 443 listener); give the HTTP listener a default action {type: redirect, redirect: {protocol: HTTPS, port: \"443\", statusCode: HTTP_301}}",
 		Check:   checkHTTPRedirect,
 	},
 	{
-		ID: "oidc-secret-hidden", Types: []string{tListener, tListenerRule},
+		ID: "oidc-secret-hidden", Types: []string{awstype.LbListener, awstype.LbListenerRule},
 		Summary: "an authenticate-oidc client secret is a Pulumi secret (encrypted in state, never shown)",
 		Fix:     "pass clientSecret as a secret: pulumi config set --secret oidcClientSecret <value>, and pulumi.ToSecret in code",
 		Check: func(_ *Graph, r *Resource) []string {
 			key := "defaultActions"
-			if r.Type == tListenerRule {
+			if r.Type == awstype.LbListenerRule {
 				key = "actions"
 			}
 			for i := range r.list(key) {
@@ -205,13 +207,13 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "s3-tls-only", Types: []string{tBucket, tBucketLegacy},
+		ID: "s3-tls-only", Types: []string{awstype.S3BucketV2, awstype.S3Bucket},
 		Summary: "every bucket's policy denies requests that do not use TLS",
 		Fix:     "add an aws.s3.BucketPolicy with a Deny of s3:* for every principal on the bucket and bucket/* when aws:SecureTransport is false",
 		Check:   checkBucketTLSOnly,
 	},
 	{
-		ID: "ecr-scan-on-push", Types: []string{tRepository},
+		ID: "ecr-scan-on-push", Types: []string{awstype.EcrRepository},
 		Summary: "ECR scans every pushed image for known vulnerabilities",
 		Fix:     "set imageScanningConfiguration.scanOnPush: true on the repository",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -219,7 +221,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "ecs-exec-enabled", Types: []string{tECSService},
+		ID: "ecs-exec-enabled", Types: []string{awstype.EcsService},
 		Summary: "operators reach tasks through ECS Exec (audited, IAM-controlled), never SSH or a public port",
 		Fix:     "set enableExecuteCommand: true on the service (the task role needs the ssmmessages:* channel actions)",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -227,18 +229,18 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "rds-tls", Types: []string{tRDSInstance},
+		ID: "rds-tls", Types: []string{awstype.RdsInstance},
 		Summary: "the database refuses connections without TLS",
 		Fix:     "give the instance a parameter group with rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = 1 (MySQL)",
 		Check:   checkRDSTLS,
 	},
 	{
-		ID: "default-sg-locked", Types: []string{tDefaultSG, tVpc},
+		ID: "default-sg-locked", Types: []string{awstype.Ec2DefaultSecurityGroup, tVpc},
 		Summary: "each VPC's default security group has no rules",
 		Fix:     "adopt the default security group with aws.ec2.DefaultSecurityGroup and no ingress/egress",
 		Check: func(g *Graph, r *Resource) []string {
 			if r.Type == tVpc {
-				return when(len(g.OfType(tDefaultSG)) == 0, "the VPC's default security group is not adopted, so it keeps its allow-all rules")
+				return when(len(g.OfType(awstype.Ec2DefaultSecurityGroup)) == 0, "the VPC's default security group is not adopted, so it keeps its allow-all rules")
 			}
 			var out []string
 			for _, k := range []string{"ingress", "egress"} {
@@ -250,7 +252,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "ssm-secure-string", Types: []string{tSSMParameter},
+		ID: "ssm-secure-string", Types: []string{awstype.SsmParameter},
 		Summary: "SSM parameters holding secrets are SecureString",
 		Fix:     "set type: SecureString on the parameter",
 		Check: func(_ *Graph, r *Resource) []string {
@@ -318,7 +320,7 @@ var openCIDRs = []string{"0.0.0.0/0", "::/0"}
 // albSecurityGroups are the URNs of security groups attached to load balancers.
 func albSecurityGroups(g *Graph) map[string]bool {
 	out := map[string]bool{}
-	for _, lb := range g.OfType(tLoadBalancer) {
+	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		for _, u := range lb.PropertyDeps["securityGroups"] {
 			out[u] = true
 		}
@@ -334,18 +336,18 @@ func checkOpenIngress(g *Graph, r *Resource) []string {
 	}
 	var rules []rule
 	switch r.Type {
-	case tIngressRule:
+	case awstype.VpcSecurityGroupIngressRule:
 		from, _ := r.num("fromPort")
 		to, _ := r.num("toPort")
 		rules = append(rules, rule{cidrs: []string{r.str("cidrIpv4"), r.str("cidrIpv6")}, from: from, to: to, sgURNs: r.PropertyDeps["securityGroupId"]})
-	case tSGRule:
+	case awstype.Ec2SecurityGroupRule:
 		if r.str("type") != "ingress" {
 			return nil
 		}
 		from, _ := r.num("fromPort")
 		to, _ := r.num("toPort")
 		rules = append(rules, rule{cidrs: append(strs(r.list("cidrBlocks")), strs(r.list("ipv6CidrBlocks"))...), from: from, to: to, sgURNs: r.PropertyDeps["securityGroupId"]})
-	case tSecurityGroup:
+	case awstype.Ec2SecurityGroup:
 		for _, x := range r.list("ingress") {
 			m, _ := x.(map[string]any)
 			from, _ := toNum(m["fromPort"])
@@ -365,7 +367,7 @@ func checkOpenIngress(g *Graph, r *Resource) []string {
 		webPort := ru.from == ru.to && (ru.from == 80 || ru.from == 443)
 		onALB := slices.ContainsFunc(ru.sgURNs, func(u string) bool { return albSGs[u] })
 		// Hand-built graphs carry no property dependencies: then any SG may be the ALB's.
-		if len(ru.sgURNs) == 0 && len(g.OfType(tLoadBalancer)) > 0 {
+		if len(ru.sgURNs) == 0 && len(g.OfType(awstype.LbLoadBalancer)) > 0 {
 			onALB = true
 		}
 		switch {
@@ -391,7 +393,7 @@ func strs(xs []any) []string {
 func checkWildcardActions(_ *Graph, r *Resource) []string {
 	var docs []any
 	switch r.Type {
-	case tRole:
+	case awstype.IamRole:
 		docs = append(docs, r.jsonDoc("assumeRolePolicy"))
 		for _, p := range r.list("inlinePolicies") {
 			if m, ok := p.(map[string]any); ok {
@@ -472,11 +474,11 @@ func checkTaskEnv(_ *Graph, r *Resource) []string {
 
 // httpsListeners reports whether the graph serves HTTPS anywhere.
 func httpsListeners(g *Graph) bool {
-	return slices.ContainsFunc(g.OfType(tListener), func(l *Resource) bool { return l.str("protocol") == "HTTPS" })
+	return slices.ContainsFunc(g.OfType(awstype.LbListener), func(l *Resource) bool { return l.str("protocol") == "HTTPS" })
 }
 
 func checkHTTPRedirect(g *Graph, r *Resource) []string {
-	if r.Type == tLoadBalancer {
+	if r.Type == awstype.LbLoadBalancer {
 		if t := r.str("loadBalancerType"); t != "" && t != "application" {
 			return nil
 		}
@@ -501,7 +503,7 @@ func checkHTTPRedirect(g *Graph, r *Resource) []string {
 }
 
 func checkBucketTLSOnly(g *Graph, r *Resource) []string {
-	for _, bp := range g.OfType(tBucketPolicy) {
+	for _, bp := range g.OfType(awstype.S3BucketPolicy) {
 		// Without a recorded link (a plain bucket name), any TLS-only policy counts.
 		if deps := bp.PropertyDeps["bucket"]; len(deps) > 0 && !slices.Contains(deps, r.URN) {
 			continue
@@ -559,10 +561,10 @@ func checkRDSTLS(g *Graph, r *Resource) []string {
 	want := infra.TLSParameter(infra.DbEngine(engine))
 	var groups []*Resource
 	if deps := r.PropertyDeps["parameterGroupName"]; len(deps) > 0 {
-		groups = g.linked(r, "parameterGroupName", tParameterGroup)
+		groups = g.linked(r, "parameterGroupName", awstype.RdsParameterGroup)
 	} else if r.str("parameterGroupName") != "" || len(r.PropertyDeps) == 0 {
 		// A plain name, or a hand-built graph: any group of the stack may be the instance's.
-		groups = g.OfType(tParameterGroup)
+		groups = g.OfType(awstype.RdsParameterGroup)
 	}
 	for _, pg := range groups {
 		for _, p := range pg.list("parameters") {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rails-infra/rails-infra/infra"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 func TestRuleIDsMatchTheWaiverList(t *testing.T) {
@@ -39,56 +41,56 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		rule, env string
 		breakIt   func(g *Graph)
 	}{
-		{"rds-encrypted", "dev", func(g *Graph) { find(g, tRDSInstance).Inputs["storageEncrypted"] = false }},
-		{"rds-private", "dev", func(g *Graph) { find(g, tRDSInstance).Inputs["publiclyAccessible"] = true }},
-		{"rds-managed-password", "dev", func(g *Graph) { delete(find(g, tRDSInstance).Inputs, "manageMasterUserPassword") }},
-		{"rds-managed-password", "dev", func(g *Graph) { find(g, tRDSInstance).Inputs["password"] = "hunter2" }},
-		{"rds-prod-retain", "prod", func(g *Graph) { find(g, tRDSInstance).Inputs["deletionProtection"] = false }},
-		{"rds-prod-retain", "prod", func(g *Graph) { find(g, tRDSInstance).Inputs["skipFinalSnapshot"] = true }},
-		{"rds-prod-retain", "prod", func(g *Graph) { find(g, tRDSInstance).Protect = false }},
-		{"s3-public-access-block", "dev", func(g *Graph) { find(g, tPublicAccess).Inputs["restrictPublicBuckets"] = false }},
+		{"rds-encrypted", "dev", func(g *Graph) { find(g, awstype.RdsInstance).Inputs["storageEncrypted"] = false }},
+		{"rds-private", "dev", func(g *Graph) { find(g, awstype.RdsInstance).Inputs["publiclyAccessible"] = true }},
+		{"rds-managed-password", "dev", func(g *Graph) { delete(find(g, awstype.RdsInstance).Inputs, "manageMasterUserPassword") }},
+		{"rds-managed-password", "dev", func(g *Graph) { find(g, awstype.RdsInstance).Inputs["password"] = "hunter2" }},
+		{"rds-prod-retain", "prod", func(g *Graph) { find(g, awstype.RdsInstance).Inputs["deletionProtection"] = false }},
+		{"rds-prod-retain", "prod", func(g *Graph) { find(g, awstype.RdsInstance).Inputs["skipFinalSnapshot"] = true }},
+		{"rds-prod-retain", "prod", func(g *Graph) { find(g, awstype.RdsInstance).Protect = false }},
+		{"s3-public-access-block", "dev", func(g *Graph) { find(g, awstype.S3BucketPublicAccessBlock).Inputs["restrictPublicBuckets"] = false }},
 		{"s3-public-access-block", "dev", func(g *Graph) {
-			orphan := res(tBucket, "orphan", nil)
-			tlsOnly := res(tBucketPolicy, "orphan", map[string]any{"policy": find(g, tBucketPolicy).Inputs["policy"]})
+			orphan := res(awstype.S3BucketV2, "orphan", nil)
+			tlsOnly := res(awstype.S3BucketPolicy, "orphan", map[string]any{"policy": find(g, awstype.S3BucketPolicy).Inputs["policy"]})
 			tlsOnly.PropertyDeps = map[string][]string{"bucket": {orphan.URN}}
 			g.Resources = append(g.Resources, orphan, tlsOnly)
 		}},
 		{"sg-open-ingress", "dev", func(g *Graph) {
-			r := res(tIngressRule, "ssh", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 22.0, "toPort": 22.0})
-			r.PropertyDeps = map[string][]string{"securityGroupId": {find(g, tSecurityGroup).URN}}
+			r := res(awstype.VpcSecurityGroupIngressRule, "ssh", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 22.0, "toPort": 22.0})
+			r.PropertyDeps = map[string][]string{"securityGroupId": {find(g, awstype.Ec2SecurityGroup).URN}}
 			g.Resources = append(g.Resources, r)
 		}},
 		{"sg-open-ingress", "dev", func(g *Graph) {
-			sg := res(tSecurityGroup, "app", nil)
-			r := res(tIngressRule, "app-https", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 443.0, "toPort": 443.0})
+			sg := res(awstype.Ec2SecurityGroup, "app", nil)
+			r := res(awstype.VpcSecurityGroupIngressRule, "app-https", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 443.0, "toPort": 443.0})
 			r.PropertyDeps = map[string][]string{"securityGroupId": {sg.URN}}
 			g.Resources = append(g.Resources, sg, r)
 		}},
 		{"sg-open-ingress", "dev", func(g *Graph) {
-			g.Resources = append(g.Resources, res(tSecurityGroup, "legacy", map[string]any{"ingress": []any{
+			g.Resources = append(g.Resources, res(awstype.Ec2SecurityGroup, "legacy", map[string]any{"ingress": []any{
 				map[string]any{"fromPort": 0.0, "toPort": 65535.0, "cidrBlocks": []any{"0.0.0.0/0"}}}}))
 		}},
 		{"iam-no-wildcard-action", "dev", func(g *Graph) {
-			find(g, tRolePolicy).Inputs["policy"] = `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
+			find(g, awstype.IamRolePolicy).Inputs["policy"] = `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
 		}},
 		{"iam-no-wildcard-action", "dev", func(g *Graph) {
-			find(g, tRole).Inputs["inlinePolicies"] = []any{map[string]any{"policy": `{"Statement":{"Effect":"Allow","Action":["*"]}}`}}
+			find(g, awstype.IamRole).Inputs["inlinePolicies"] = []any{map[string]any{"policy": `{"Statement":{"Effect":"Allow","Action":["*"]}}`}}
 		}},
 		{"ecs-no-public-ip", "dev", func(g *Graph) {
-			find(g, tECSService).Inputs["networkConfiguration"] = map[string]any{"assignPublicIp": true}
+			find(g, awstype.EcsService).Inputs["networkConfiguration"] = map[string]any{"assignPublicIp": true}
 		}},
 		{"task-env-no-secrets", "dev", func(g *Graph) {
-			find(g, tTaskDefinition).Inputs["containerDefinitions"] = mustJSON([]any{map[string]any{"name": "web",
+			find(g, awstype.EcsTaskDefinition).Inputs["containerDefinitions"] = mustJSON([]any{map[string]any{"name": "web",
 				"environment": []any{map[string]any{"name": "SECRET_KEY_BASE", "value": "abc"}}}})
 		}},
 		{"task-env-no-secrets", "dev", func(g *Graph) {
-			td := find(g, tTaskDefinition)
+			td := find(g, awstype.EcsTaskDefinition)
 			td.secretInputs = map[string]bool{"containerDefinitions": true}
 		}},
-		{"log-retention", "dev", func(g *Graph) { delete(find(g, tLogGroup).Inputs, "retentionInDays") }},
-		{"alb-drop-invalid-headers", "dev", func(g *Graph) { find(g, tLoadBalancer).Inputs["dropInvalidHeaderFields"] = false }},
+		{"log-retention", "dev", func(g *Graph) { delete(find(g, awstype.CloudWatchLogGroup).Inputs, "retentionInDays") }},
+		{"alb-drop-invalid-headers", "dev", func(g *Graph) { find(g, awstype.LbLoadBalancer).Inputs["dropInvalidHeaderFields"] = false }},
 		{"https-tls13", "dev", func(g *Graph) {
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-2016-08"
 				}
@@ -96,14 +98,14 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"https-tls13", "dev", func(g *Graph) {
 			// TLS 1.3-capable, but still accepts TLS 1.0.
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-0-2021-06"
 				}
 			}
 		}},
 		{"https-tls13", "dev", func(g *Graph) {
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					delete(l.Inputs, "sslPolicy") // AWS then applies ELBSecurityPolicy-2016-08
 				}
@@ -111,7 +113,7 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"http-redirects-https", "dev", func(g *Graph) {
 			// dev with HTTPS: the HTTP listener still serves the app in plain text.
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTP" {
 					l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
 				}
@@ -119,7 +121,7 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"http-redirects-https", "prod", func(g *Graph) {
 			// A 302 is not the permanent redirect browsers and crawlers remember.
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTP" {
 					l.Inputs["defaultActions"] = []any{map[string]any{"type": "redirect",
 						"redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_302"}}}
@@ -128,7 +130,7 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"http-redirects-https", "prod", func(g *Graph) {
 			// No port: AWS keeps #{port}, so the redirect goes to https://host:80.
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTP" {
 					l.Inputs["defaultActions"] = []any{map[string]any{"type": "redirect",
 						"redirect": map[string]any{"protocol": "HTTPS", "statusCode": "HTTP_301"}}}
@@ -138,14 +140,14 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		{"http-redirects-https", "prod", func(g *Graph) {
 			// prod without any HTTPS listener, serving the app on HTTP.
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
-				return r.Type == tListener && r.Inputs["protocol"] == "HTTPS"
+				return r.Type == awstype.LbListener && r.Inputs["protocol"] == "HTTPS"
 			})
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
 			}
 		}},
 		{"oidc-secret-hidden", "prod", func(g *Graph) {
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["defaultActions"] = []any{
 						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
@@ -156,48 +158,48 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 			}
 		}},
 		{"s3-tls-only", "dev", func(g *Graph) {
-			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tBucketPolicy })
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == awstype.S3BucketPolicy })
 		}},
 		{"s3-tls-only", "dev", func(g *Graph) {
 			// A policy that only denies plain HTTP for one action leaves the rest open.
-			find(g, tBucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": []any{map[string]any{
+			find(g, awstype.S3BucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": []any{map[string]any{
 				"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
 				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 			}}})
 		}},
 		{"s3-tls-only", "dev", func(g *Graph) {
 			// The bucket policy belongs to another bucket.
-			orphan := res(tBucket, "other", nil)
-			pab := res(tPublicAccess, "other", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
+			orphan := res(awstype.S3BucketV2, "other", nil)
+			pab := res(awstype.S3BucketPublicAccessBlock, "other", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
 			pab.PropertyDeps = map[string][]string{"bucket": {orphan.URN}}
 			g.Resources = append(g.Resources, orphan, pab)
 		}},
-		{"ecr-scan-on-push", "dev", func(g *Graph) { delete(find(g, tRepository).Inputs, "imageScanningConfiguration") }},
+		{"ecr-scan-on-push", "dev", func(g *Graph) { delete(find(g, awstype.EcrRepository).Inputs, "imageScanningConfiguration") }},
 		{"ecr-scan-on-push", "dev", func(g *Graph) {
-			find(g, tRepository).Inputs["imageScanningConfiguration"] = map[string]any{"scanOnPush": false}
+			find(g, awstype.EcrRepository).Inputs["imageScanningConfiguration"] = map[string]any{"scanOnPush": false}
 		}},
-		{"ecs-exec-enabled", "dev", func(g *Graph) { delete(find(g, tECSService).Inputs, "enableExecuteCommand") }},
+		{"ecs-exec-enabled", "dev", func(g *Graph) { delete(find(g, awstype.EcsService).Inputs, "enableExecuteCommand") }},
 		{"rds-tls", "dev", func(g *Graph) {
-			find(g, tParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "rds.force_ssl", "value": "0"}}
+			find(g, awstype.RdsParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "rds.force_ssl", "value": "0"}}
 		}},
 		{"rds-tls", "dev", func(g *Graph) {
 			// A MySQL instance whose group sets only the PostgreSQL parameter.
-			find(g, tRDSInstance).Inputs["engine"] = "mysql"
+			find(g, awstype.RdsInstance).Inputs["engine"] = "mysql"
 		}},
 		{"rds-tls", "dev", func(g *Graph) {
 			// The default group of PostgreSQL 14 does not force TLS.
-			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tParameterGroup })
-			db := find(g, tRDSInstance)
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == awstype.RdsParameterGroup })
+			db := find(g, awstype.RdsInstance)
 			delete(db.Inputs, "parameterGroupName")
 			db.Inputs["engineVersion"] = "14.12"
 		}},
 		{"default-sg-locked", "dev", func(g *Graph) {
-			find(g, tDefaultSG).Inputs["ingress"] = []any{map[string]any{"self": true}}
+			find(g, awstype.Ec2DefaultSecurityGroup).Inputs["ingress"] = []any{map[string]any{"self": true}}
 		}},
 		{"default-sg-locked", "dev", func(g *Graph) {
-			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tDefaultSG })
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == awstype.Ec2DefaultSecurityGroup })
 		}},
-		{"ssm-secure-string", "dev", func(g *Graph) { find(g, tSSMParameter).Inputs["type"] = "String" }},
+		{"ssm-secure-string", "dev", func(g *Graph) { find(g, awstype.SsmParameter).Inputs["type"] = "String" }},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -233,21 +235,21 @@ func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
 	}{
 		{"dev on plain HTTP without any HTTPS listener", "dev", func(g *Graph) {
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
-				return r.Type == tListener && r.Inputs["protocol"] == "HTTPS"
+				return r.Type == awstype.LbListener && r.Inputs["protocol"] == "HTTPS"
 			})
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
 			}
 		}},
 		{"the post-quantum TLS 1.3 policy", "prod", func(g *Graph) {
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 				}
 			}
 		}},
 		{"an authenticate-oidc client secret that is a secret", "prod", func(g *Graph) {
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["defaultActions"] = []any{
 						map[string]any{"type": "authenticate-oidc", "order": 1.0, "authenticateOidc": map[string]any{
@@ -258,15 +260,15 @@ func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
 			}
 		}},
 		{"PostgreSQL 16 on its default parameter group (force_ssl defaults to 1 from 15)", "dev", func(g *Graph) {
-			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == tParameterGroup })
-			delete(find(g, tRDSInstance).Inputs, "parameterGroupName")
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == awstype.RdsParameterGroup })
+			delete(find(g, awstype.RdsInstance).Inputs, "parameterGroupName")
 		}},
 		{"MySQL with require_secure_transport", "dev", func(g *Graph) {
-			find(g, tRDSInstance).Inputs["engine"] = "mysql"
-			find(g, tParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "require_secure_transport", "value": "1"}}
+			find(g, awstype.RdsInstance).Inputs["engine"] = "mysql"
+			find(g, awstype.RdsParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "require_secure_transport", "value": "1"}}
 		}},
 		{"a TLS-only statement with Principal \"*\" and Action as a string", "dev", func(g *Graph) {
-			find(g, tBucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": map[string]any{
+			find(g, awstype.S3BucketPolicy).Inputs["policy"] = mustJSON(map[string]any{"Statement": map[string]any{
 				"Effect": "Deny", "Principal": "*", "Action": "s3:*",
 				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}},
 			}})
@@ -285,7 +287,7 @@ func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
 
 func TestProdRetentionRuleIgnoresDev(t *testing.T) {
 	g := compliantStack("dev")
-	find(g, tRDSInstance).Inputs["deletionProtection"] = false
+	find(g, awstype.RdsInstance).Inputs["deletionProtection"] = false
 	if v := Check(g); len(v) != 0 {
 		t.Errorf("dev without deletion protection: got %v, want no violation", v)
 	}
@@ -293,7 +295,7 @@ func TestProdRetentionRuleIgnoresDev(t *testing.T) {
 
 func TestWaiverMarksViolationWithReason(t *testing.T) {
 	g := compliantStack("dev")
-	find(g, tLogGroup).Inputs["retentionInDays"] = 0.0
+	find(g, awstype.CloudWatchLogGroup).Inputs["retentionInDays"] = 0.0
 	g.Waivers = map[string]string{"log-retention": "audit logs are kept forever by law"}
 	vs := Check(g)
 	if len(vs) != 1 || !vs[0].Waived || vs[0].Reason != "audit logs are kept forever by law" {
@@ -357,7 +359,7 @@ func TestEveryAllowedSSLPolicyPassesTheTLSRule(t *testing.T) {
 	for _, p := range infra.SSLPolicies {
 		t.Run(string(p)+" passes https-tls13", func(t *testing.T) {
 			g := compliantStack("prod")
-			for _, l := range g.OfType(tListener) {
+			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
 					l.Inputs["sslPolicy"] = string(p)
 				}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // CostItem is one line of the monthly estimate. MonthlyUSD is nil when the price is unknown:
@@ -75,7 +77,7 @@ func EstimateCost(g *Graph) Cost {
 		add("NAT data processing", "", fmt.Sprintf("%.0f GB × $%g/GB (assumed traffic)", AssumedNATGBPerMonth, p.NATPerGB),
 			price(AssumedNATGBPerMonth*p.NATPerGB))
 	}
-	for _, lb := range g.OfType(tLoadBalancer) {
+	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		if t := lb.str("loadBalancerType"); t != "" && t != "application" {
 			add("load balancer ("+t+")", lb.Name, "not in the price table", nil)
 			continue
@@ -86,7 +88,7 @@ func EstimateCost(g *Graph) Cost {
 	// Public IPv4 addresses: one Elastic IP per NAT gateway, one per AZ for each internet-facing ALB.
 	natN, _ := natGateways(g)
 	ips := natN
-	for _, lb := range g.OfType(tLoadBalancer) {
+	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		if !isTrue(lb, "internal") {
 			ips += vpcAZs(g)
 		}
@@ -95,14 +97,14 @@ func EstimateCost(g *Graph) Cost {
 		add("public IPv4 addresses", fmt.Sprintf("×%d", ips), fmt.Sprintf("%d × %.0f h × $%g/h (NAT EIPs, ALB nodes)", ips, hoursPerMonth, p.PublicIPv4Hour),
 			price(float64(ips)*hoursPerMonth*p.PublicIPv4Hour))
 	}
-	for _, svc := range g.OfType(tECSService) {
+	for _, svc := range g.OfType(awstype.EcsService) {
 		fargateCost(g, svc, p, ok, add)
 	}
-	for _, db := range g.OfType(tRDSInstance) {
+	for _, db := range g.OfType(awstype.RdsInstance) {
 		rdsCost(db, p, ok, add)
 	}
 	azs := vpcAZs(g)
-	for _, ep := range g.OfType(tVpcEndpoint) {
+	for _, ep := range g.OfType(awstype.Ec2VpcEndpoint) {
 		if ep.str("vpcEndpointType") != "Interface" {
 			continue
 		}
@@ -113,20 +115,20 @@ func EstimateCost(g *Graph) Cost {
 		add("interface endpoint", endpointService(ep), fmt.Sprintf("%d AZ × %.0f h × $%g/AZ-h", n, hoursPerMonth, p.EndpointAZHour),
 			price(float64(n)*hoursPerMonth*p.EndpointAZHour))
 	}
-	zones := len(g.OfType(tZone))
-	if zones == 0 && len(g.OfType(tRecord)) > 0 {
+	zones := len(g.OfType(awstype.Route53Zone))
+	if zones == 0 && len(g.OfType(awstype.Route53Record)) > 0 {
 		zones = 1 // records live in an existing zone: billed whether or not this stack made it
 	}
 	if zones > 0 {
 		add("Route 53 hosted zone", fmt.Sprintf("×%d", zones), fmt.Sprintf("%d × $%g/month", zones, p.HostedZoneMonth),
 			price(float64(zones)*p.HostedZoneMonth))
 	}
-	for _, lg := range g.OfType(tLogGroup) {
+	for _, lg := range g.OfType(awstype.CloudWatchLogGroup) {
 		add("CloudWatch Logs ingestion", lg.Name, fmt.Sprintf("%.0f GB × $%g/GB (assumed)", AssumedLogGBPerGroup, p.LogsIngestGB),
 			price(AssumedLogGBPerGroup*p.LogsIngestGB))
 	}
-	secrets := len(g.OfType(tSecret))
-	for _, db := range g.OfType(tRDSInstance) {
+	secrets := len(g.OfType(awstype.SecretsManagerSecret))
+	for _, db := range g.OfType(awstype.RdsInstance) {
 		if v, _ := db.flag("manageMasterUserPassword"); v {
 			secrets++
 		}
@@ -141,7 +143,7 @@ func EstimateCost(g *Graph) Cost {
 
 // natGateways counts NAT gateways: explicit resources, else the awsx VPC's strategy × AZs.
 func natGateways(g *Graph) (int, string) {
-	if n := len(g.OfType(tNatGateway)); n > 0 {
+	if n := len(g.OfType(awstype.Ec2NatGateway)); n > 0 {
 		return n, "explicit"
 	}
 	total, strategy := 0, ""
@@ -192,7 +194,7 @@ func endpointService(ep *Resource) string {
 
 // taskSize returns vCPU, GB and architecture of the task definition a service runs.
 func taskSize(g *Graph, svc *Resource) (vcpu, gb float64, arch string, found bool) {
-	tds := g.linked(svc, "taskDefinition", tTaskDefinition)
+	tds := g.linked(svc, "taskDefinition", awstype.EcsTaskDefinition)
 	if len(tds) == 0 {
 		return 0, 0, "", false
 	}

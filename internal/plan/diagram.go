@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-graphviz"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // Zones of the architecture diagram, outermost first.
@@ -63,7 +65,7 @@ func buildArch(g *Graph) *arch {
 	}
 
 	internet := ""
-	needInternet := len(g.OfType(tLoadBalancer)) > 0
+	needInternet := len(g.OfType(awstype.LbLoadBalancer)) > 0
 	nat := ""
 	if n, strategy := natGateways(g); n > 0 {
 		comp := "Network"
@@ -82,21 +84,21 @@ func buildArch(g *Graph) *arch {
 
 	// DNS and certificates in front of the load balancer.
 	dns := ""
-	if recs := g.OfType(tRecord); len(recs) > 0 {
+	if recs := g.OfType(awstype.Route53Record); len(recs) > 0 {
 		names := uniq(recs, func(r *Resource) string { return r.str("name") })
 		dns = a.add(archNode{id: "dns", label: "Route 53\\n" + strings.Join(names, ", "), zone: zoneAWS, component: componentOr(g, recs[0])})
 		a.link(internet, dns, "DNS")
 	}
 	cert := ""
-	if certs := g.OfType(tCertificate); len(certs) > 0 {
+	if certs := g.OfType(awstype.AcmCertificate); len(certs) > 0 {
 		names := uniq(certs, func(r *Resource) string { return r.str("domainName") })
 		cert = a.add(archNode{id: "acm", label: "ACM certificate\\n" + strings.Join(names, ", "), zone: zoneAWS, component: componentOr(g, certs[0])})
 	}
 
 	albs := map[string]string{} // LB URN -> node id
-	for i, lb := range g.OfType(tLoadBalancer) {
+	for i, lb := range g.OfType(awstype.LbLoadBalancer) {
 		var ports []string
-		for _, l := range g.OfType(tListener) {
+		for _, l := range g.OfType(awstype.LbListener) {
 			if deps, ok := l.PropertyDeps["loadBalancerArn"]; ok && !containsStr(deps, lb.URN) {
 				continue
 			}
@@ -115,7 +117,7 @@ func buildArch(g *Graph) *arch {
 
 	// Private subnets: tasks, database, endpoints.
 	var services []string
-	for i, svc := range g.OfType(tECSService) {
+	for i, svc := range g.OfType(awstype.EcsService) {
 		vcpu, gb, archName, ok := taskSize(g, svc)
 		size := ""
 		if ok {
@@ -127,15 +129,15 @@ func buildArch(g *Graph) *arch {
 		id := a.add(archNode{id: fmt.Sprintf("svc%d", i), label: "ECS Fargate " + svc.Name + size, zone: zonePrivate, component: componentOr(g, svc)})
 		services = append(services, id)
 		port := ""
-		if tgs := g.linked(svc, "loadBalancers", tTargetGroup); len(tgs) > 0 {
+		if tgs := g.linked(svc, "loadBalancers", awstype.LbTargetGroup); len(tgs) > 0 {
 			port = " :" + orDash(tgs[0].str("port"))
 		}
-		for _, lb := range g.OfType(tLoadBalancer) {
+		for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 			a.link(albs[lb.URN], id, "HTTP"+port)
 		}
 		a.link(id, nat, "egress")
 	}
-	for i, db := range g.OfType(tRDSInstance) {
+	for i, db := range g.OfType(awstype.RdsInstance) {
 		az := "single-AZ"
 		if isTrue(db, "multiAz") {
 			az = "Multi-AZ"
@@ -149,7 +151,7 @@ func buildArch(g *Graph) *arch {
 	}
 	var ifaces []string
 	var ifaceRes *Resource
-	for _, ep := range g.OfType(tVpcEndpoint) {
+	for _, ep := range g.OfType(awstype.Ec2VpcEndpoint) {
 		switch ep.str("vpcEndpointType") {
 		case "Interface":
 			ifaces = append(ifaces, endpointService(ep))
@@ -178,30 +180,30 @@ func buildArch(g *Graph) *arch {
 			a.link(s, id, edge)
 		}
 	}
-	if repos := g.OfType(tRepository); len(repos) > 0 {
+	if repos := g.OfType(awstype.EcrRepository); len(repos) > 0 {
 		awsNode("ecr", "ECR "+strings.Join(names(repos), ", "), repos, "image pull")
 	}
-	if b := g.OfType(tBucket, tBucketLegacy); len(b) > 0 {
+	if b := g.OfType(awstype.S3BucketV2, awstype.S3Bucket); len(b) > 0 {
 		awsNode("s3", "S3 "+strings.Join(names(b), ", "), b, "objects")
 	}
-	if ps := g.OfType(tSSMParameter); len(ps) > 0 {
+	if ps := g.OfType(awstype.SsmParameter); len(ps) > 0 {
 		awsNode("ssm", fmt.Sprintf("SSM parameters ×%d", len(ps)), ps, "config, secrets")
 	}
 	var secretHolders []*Resource
-	secretHolders = append(secretHolders, g.OfType(tSecret)...)
-	for _, db := range g.OfType(tRDSInstance) {
+	secretHolders = append(secretHolders, g.OfType(awstype.SecretsManagerSecret)...)
+	for _, db := range g.OfType(awstype.RdsInstance) {
 		if isTrue(db, "manageMasterUserPassword") {
 			secretHolders = append(secretHolders, db)
 		}
 	}
 	awsNode("secrets", "Secrets Manager\\nDB credentials", secretHolders, "DB password")
-	if lgs := g.OfType(tLogGroup); len(lgs) > 0 {
+	if lgs := g.OfType(awstype.CloudWatchLogGroup); len(lgs) > 0 {
 		var days []string
 		for _, lg := range lgs {
 			days = append(days, orDash(lg.str("retentionInDays"))+" d")
 		}
 		awsNode("logs", fmt.Sprintf("CloudWatch Logs\\n%d group%s (%s)", len(lgs), pick(len(lgs) == 1, "", "s"), strings.Join(days, ", ")), lgs, "logs")
-		if fl := g.OfType(tFlowLog); len(fl) > 0 {
+		if fl := g.OfType(awstype.Ec2FlowLog); len(fl) > 0 {
 			a.add(archNode{id: "flowlogs", label: "VPC flow logs\\n" + fl[0].str("trafficType"), zone: zoneVPC, component: componentOr(g, fl[0])})
 			a.link("flowlogs", "logs", "records")
 		}

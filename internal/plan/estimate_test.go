@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 func TestRolloutModel(t *testing.T) {
@@ -127,8 +129,8 @@ func TestCostArithmetic(t *testing.T) {
 func TestCostSpotAndX86(t *testing.T) {
 	g := compliantStack("dev")
 	g.Region = "us-east-1"
-	find(g, tTaskDefinition).Inputs["runtimePlatform"] = map[string]any{"cpuArchitecture": "X86_64"}
-	svc := find(g, tECSService)
+	find(g, awstype.EcsTaskDefinition).Inputs["runtimePlatform"] = map[string]any{"cpuArchitecture": "X86_64"}
+	svc := find(g, awstype.EcsService)
 	svc.Inputs["desiredCount"] = 4.0
 	svc.Inputs["capacityProviderStrategies"] = []any{
 		map[string]any{"capacityProvider": "FARGATE", "base": 1.0, "weight": 1.0},
@@ -147,7 +149,7 @@ func TestCostSpotAndX86(t *testing.T) {
 
 func TestUnknownPricesAreListedNotZero(t *testing.T) {
 	g := compliantStack("dev")
-	find(g, tRDSInstance).Inputs["instanceClass"] = "db.x2iedn.24xlarge"
+	find(g, awstype.RdsInstance).Inputs["instanceClass"] = "db.x2iedn.24xlarge"
 	c := EstimateCost(g)
 	it := item(c, "RDS instance")
 	if it == nil || it.MonthlyUSD != nil || !strings.Contains(it.Basis, "price unknown") {
@@ -175,8 +177,8 @@ func TestNATCountFollowsStrategy(t *testing.T) {
 func TestInterfaceEndpointsArePricedPerAZ(t *testing.T) {
 	g := graphOf("dev",
 		res(tVpc, "v", map[string]any{"numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "None"}}),
-		res(tVpcEndpoint, "logs", map[string]any{"vpcEndpointType": "Interface", "serviceName": "com.amazonaws.ap-northeast-1.logs"}),
-		res(tVpcEndpoint, "s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
+		res(awstype.Ec2VpcEndpoint, "logs", map[string]any{"vpcEndpointType": "Interface", "serviceName": "com.amazonaws.ap-northeast-1.logs"}),
+		res(awstype.Ec2VpcEndpoint, "s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
 	)
 	c := EstimateCost(g)
 	it := item(c, "interface endpoint")
@@ -189,7 +191,7 @@ func TestInterfaceEndpointsArePricedPerAZ(t *testing.T) {
 // configured count, or prod would show $0 of Fargate.
 func TestEstimatesUseTheConfiguredCountBeforeTheFirstImage(t *testing.T) {
 	g := compliantStack("prod")
-	find(g, tECSService).Inputs["desiredCount"] = 0.0
+	find(g, awstype.EcsService).Inputs["desiredCount"] = 0.0
 	g.DeployedDesiredCount = 2
 	fargate := item(EstimateCost(g), "Fargate tasks")
 	want := math.Round(2*(0.5*0.04045+1*0.00442)*730*100) / 100 // 35.98, ARM64 in ap-northeast-1

@@ -1,6 +1,10 @@
 package plan
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
+)
 
 // res builds a resource for hand-made graphs.
 func res(typ, name string, inputs map[string]any) *Resource {
@@ -27,15 +31,15 @@ func graphOf(env string, rs ...*Resource) *Graph {
 
 // compliantStack is a whole stack as the components are specified to build it: every rule passes.
 func compliantStack(env string) *Graph {
-	albSG := res(tSecurityGroup, "web-alb", nil)
-	lb := res(tLoadBalancer, "web", map[string]any{"loadBalancerType": "application", "dropInvalidHeaderFields": true})
+	albSG := res(awstype.Ec2SecurityGroup, "web-alb", nil)
+	lb := res(awstype.LbLoadBalancer, "web", map[string]any{"loadBalancerType": "application", "dropInvalidHeaderFields": true})
 	lb.PropertyDeps = map[string][]string{"securityGroups": {albSG.URN}}
-	open80 := res(tIngressRule, "web-alb-http", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 80.0, "toPort": 80.0, "ipProtocol": "tcp"})
+	open80 := res(awstype.VpcSecurityGroupIngressRule, "web-alb-http", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 80.0, "toPort": 80.0, "ipProtocol": "tcp"})
 	open80.PropertyDeps = map[string][]string{"securityGroupId": {albSG.URN}}
-	open443 := res(tIngressRule, "web-alb-https", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 443.0, "toPort": 443.0, "ipProtocol": "tcp"})
+	open443 := res(awstype.VpcSecurityGroupIngressRule, "web-alb-https", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 443.0, "toPort": 443.0, "ipProtocol": "tcp"})
 	open443.PropertyDeps = map[string][]string{"securityGroupId": {albSG.URN}}
-	dbIngress := res(tIngressRule, "db-from-app", map[string]any{"referencedSecurityGroupId": "sg-123", "fromPort": 5432.0, "toPort": 5432.0, "ipProtocol": "tcp"})
-	db := res(tRDSInstance, "db", map[string]any{
+	dbIngress := res(awstype.VpcSecurityGroupIngressRule, "db-from-app", map[string]any{"referencedSecurityGroupId": "sg-123", "fromPort": 5432.0, "toPort": 5432.0, "ipProtocol": "tcp"})
+	db := res(awstype.RdsInstance, "db", map[string]any{
 		"engine": "postgres", "engineVersion": "16", "instanceClass": "db.t4g.micro", "allocatedStorage": 20.0,
 		"maxAllocatedStorage": 100.0, "storageType": "gp3", "multiAz": env == "prod", "storageEncrypted": true,
 		"publiclyAccessible": false, "deletionProtection": env == "prod", "skipFinalSnapshot": env != "prod",
@@ -43,10 +47,10 @@ func compliantStack(env string) *Graph {
 		"parameterGroupName": "db-params",
 	})
 	db.Protect = env == "prod"
-	params := res(tParameterGroup, "db-params", map[string]any{"family": "postgres16", "parameters": []any{
+	params := res(awstype.RdsParameterGroup, "db-params", map[string]any{"family": "postgres16", "parameters": []any{
 		map[string]any{"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"},
 	}})
-	td := res(tTaskDefinition, "web", map[string]any{
+	td := res(awstype.EcsTaskDefinition, "web", map[string]any{
 		"cpu": "512", "memory": "1024", "runtimePlatform": map[string]any{"cpuArchitecture": "ARM64"},
 		"containerDefinitions": mustJSON([]any{map[string]any{
 			"name":        "web",
@@ -54,11 +58,11 @@ func compliantStack(env string) *Graph {
 			"secrets":     []any{map[string]any{"name": "RAILS_MASTER_KEY", "valueFrom": "arn:aws:ssm:..."}},
 		}}),
 	})
-	tg := res(tTargetGroup, "web", map[string]any{
+	tg := res(awstype.LbTargetGroup, "web", map[string]any{
 		"port": 3000.0, "protocol": "HTTP", "deregistrationDelay": "30",
 		"healthCheck": map[string]any{"path": "/up", "interval": 10.0, "timeout": 5.0, "healthyThreshold": 2.0, "unhealthyThreshold": 3.0},
 	})
-	svc := res(tECSService, "web", map[string]any{
+	svc := res(awstype.EcsService, "web", map[string]any{
 		"desiredCount": 2.0, "healthCheckGracePeriodSeconds": 60.0,
 		"deploymentCircuitBreaker":        map[string]any{"enable": true, "rollback": true},
 		"deploymentMinimumHealthyPercent": 100.0, "deploymentMaximumPercent": 200.0,
@@ -67,36 +71,36 @@ func compliantStack(env string) *Graph {
 		"enableExecuteCommand": true,
 	})
 	svc.PropertyDeps = map[string][]string{"taskDefinition": {td.URN}, "loadBalancers": {tg.URN}}
-	bucket := res(tBucket, "uploads", nil)
-	pab := res(tPublicAccess, "uploads", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
+	bucket := res(awstype.S3BucketV2, "uploads", nil)
+	pab := res(awstype.S3BucketPublicAccessBlock, "uploads", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true})
 	pab.PropertyDeps = map[string][]string{"bucket": {bucket.URN}}
-	bucketPolicy := res(tBucketPolicy, "uploads", map[string]any{"policy": mustJSON(map[string]any{
+	bucketPolicy := res(awstype.S3BucketPolicy, "uploads", map[string]any{"policy": mustJSON(map[string]any{
 		"Version": "2012-10-17", "Statement": []any{map[string]any{
 			"Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": []any{"s3:*"},
 			"Resource": []any{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}, "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 		}},
 	})})
 	bucketPolicy.PropertyDeps = map[string][]string{"bucket": {bucket.URN}}
-	role := res(tRole, "task", map[string]any{"assumeRolePolicy": mustJSON(map[string]any{
+	role := res(awstype.IamRole, "task", map[string]any{"assumeRolePolicy": mustJSON(map[string]any{
 		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"sts:AssumeRole"}}},
 	})})
-	policy := res(tRolePolicy, "task", map[string]any{"policy": mustJSON(map[string]any{
+	policy := res(awstype.IamRolePolicy, "task", map[string]any{"policy": mustJSON(map[string]any{
 		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"s3:GetObject", "s3:PutObject"}, "Resource": "arn:aws:s3:::b/*"}},
 	})})
-	https := res(tListener, "web-https", map[string]any{"port": 443.0, "protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+	https := res(awstype.LbListener, "web-https", map[string]any{"port": 443.0, "protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
 		"defaultActions": []any{map[string]any{"type": "forward"}}})
-	http := res(tListener, "web-http", map[string]any{"port": 80.0, "protocol": "HTTP",
+	http := res(awstype.LbListener, "web-http", map[string]any{"port": 80.0, "protocol": "HTTP",
 		"defaultActions": []any{map[string]any{"type": "redirect", "redirect": map[string]any{"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}}})
 	return graphOf(env,
 		res(tVpc, "network", map[string]any{"cidrBlock": "10.0.0.0/16", "numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "Single"}}),
-		res(tDefaultSG, "network-default-sg", map[string]any{}),
-		res(tLogGroup, "network-flow-logs", map[string]any{"retentionInDays": 14.0}),
-		res(tVpcEndpoint, "network-s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
+		res(awstype.Ec2DefaultSecurityGroup, "network-default-sg", map[string]any{}),
+		res(awstype.CloudWatchLogGroup, "network-flow-logs", map[string]any{"retentionInDays": 14.0}),
+		res(awstype.Ec2VpcEndpoint, "network-s3", map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.ap-northeast-1.s3"}),
 		db, params, dbIngress, albSG, lb, open80, open443, tg, http, https, td, svc, bucket, pab, bucketPolicy, role, policy,
-		res(tSSMParameter, "rails-master-key", map[string]any{"type": "SecureString", "name": "/app/RAILS_MASTER_KEY"}),
-		res(tLogGroup, "web", map[string]any{"retentionInDays": 30.0}),
-		res(tRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
-		res(tCertificate, "cert", map[string]any{"domainName": "app.example.com", "validationMethod": "DNS"}),
-		res(tRecord, "app", map[string]any{"name": "app.example.com", "type": "A"}),
+		res(awstype.SsmParameter, "rails-master-key", map[string]any{"type": "SecureString", "name": "/app/RAILS_MASTER_KEY"}),
+		res(awstype.CloudWatchLogGroup, "web", map[string]any{"retentionInDays": 30.0}),
+		res(awstype.EcrRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
+		res(awstype.AcmCertificate, "cert", map[string]any{"domainName": "app.example.com", "validationMethod": "DNS"}),
+		res(awstype.Route53Record, "app", map[string]any{"name": "app.example.com", "type": "A"}),
 	)
 }

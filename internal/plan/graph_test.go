@@ -3,6 +3,8 @@ package plan
 import (
 	"slices"
 	"testing"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 func TestStableOrderPutsParentsAndDependenciesFirst(t *testing.T) {
@@ -10,12 +12,12 @@ func TestStableOrderPutsParentsAndDependenciesFirst(t *testing.T) {
 	comp.Custom = false
 	vpc := res(tVpc, "network", nil)
 	vpc.Parent = comp.URN
-	ep := res(tVpcEndpoint, "a-endpoint", nil) // sorts before the VPC by URN, but depends on it
+	ep := res(awstype.Ec2VpcEndpoint, "a-endpoint", nil) // sorts before the VPC by URN, but depends on it
 	ep.Parent = comp.URN
 	ep.PropertyDeps = map[string][]string{"vpcId": {vpc.URN}}
-	lg := res(tLogGroup, "logs", nil)
+	lg := res(awstype.CloudWatchLogGroup, "logs", nil)
 	lg.Parent = comp.URN
-	role := res(tRole, "role", nil)
+	role := res(awstype.IamRole, "role", nil)
 	role.DependsOn = []string{lg.URN}
 
 	for _, arrival := range [][]*Resource{{ep, role, vpc, lg, comp}, {comp, vpc, ep, lg, role}, {role, lg, ep, comp, vpc}} {

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/rails-infra/rails-infra/internal/awstype"
 	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
@@ -132,7 +133,7 @@ func TestJSONShape(t *testing.T) {
 		t.Errorf("project/stack = %q/%q", doc.Project, doc.Stack)
 	}
 	// Independent resources come in URN order (the SDK registers them concurrently).
-	if len(doc.Resources) != 2 || doc.Resources[0].Type != "aws:cloudwatch/logGroup:LogGroup" || doc.Resources[1].Type != "aws:ssm/parameter:Parameter" {
+	if len(doc.Resources) != 2 || doc.Resources[0].Type != awstype.CloudWatchLogGroup || doc.Resources[1].Type != awstype.SsmParameter {
 		t.Fatalf("resources not in stable order: %+v", doc.Resources)
 	}
 	if v := doc.Resources[1].Inputs["value"]; v != "[secret]" {

@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"math"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // The rollout model (docs/plan.md explains it with the AWS defaults it is compared with):
@@ -72,7 +74,7 @@ type Rollout struct {
 // EstimateRollout models every ECS service in the graph; nil when there is none yet.
 func EstimateRollout(g *Graph) []Rollout {
 	var out []Rollout
-	for _, svc := range g.OfType(tECSService) {
+	for _, svc := range g.OfType(awstype.EcsService) {
 		s := serviceSettings(g, svc)
 		def := DefaultRolloutSettings(s.DesiredCount)
 		out = append(out, Rollout{Service: svc.Name, Settings: s, Estimate: ModelRollout(s), AWSDefaults: ModelRollout(def)})
@@ -110,7 +112,7 @@ func serviceSettings(g *Graph, svc *Resource) RolloutSettings {
 	s.CircuitBreaker, _ = svc.flag("deploymentCircuitBreaker", "enable")
 	s.Rollback, _ = svc.flag("deploymentCircuitBreaker", "rollback")
 	var tg *Resource
-	if tgs := g.linked(svc, "loadBalancers", tTargetGroup); len(tgs) > 0 {
+	if tgs := g.linked(svc, "loadBalancers", awstype.LbTargetGroup); len(tgs) > 0 {
 		tg = tgs[0]
 	}
 	s.IntervalSeconds = intOr(tg, awsDefaultInterval, "healthCheck", "interval")

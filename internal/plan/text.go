@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
 // facts gives the few decisive settings of a resource, by type. Types without an entry show
@@ -17,7 +19,7 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 	tVpc: func(_ *Graph, r *Resource) string {
 		return fmt.Sprintf("%s, %s AZs, NAT: %s", r.str("cidrBlock"), orDash(r.str("numberOfAvailabilityZones")), orDash(r.str("natGateways", "strategy")))
 	},
-	tRDSInstance: func(_ *Graph, r *Resource) string {
+	awstype.RdsInstance: func(_ *Graph, r *Resource) string {
 		storage := r.str("allocatedStorage")
 		if m := r.str("maxAllocatedStorage"); m != "" && m != "0" {
 			storage += "→" + m
@@ -40,7 +42,7 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return strings.Join(parts, ", ")
 	},
-	tECSService: func(g *Graph, r *Resource) string {
+	awstype.EcsService: func(g *Graph, r *Resource) string {
 		parts := []string{fmt.Sprintf("%d task(s)", desiredCount(r))}
 		if n, deferred := plannedCount(g, r); deferred {
 			parts[0] = fmt.Sprintf("0 task(s) until the first image, then %d", n)
@@ -68,7 +70,7 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return strings.Join(parts, ", ")
 	},
-	tTaskDefinition: func(_ *Graph, r *Resource) string {
+	awstype.EcsTaskDefinition: func(_ *Graph, r *Resource) string {
 		cpu, _ := r.num("cpu")
 		mem, _ := r.num("memory")
 		s := fmt.Sprintf("%g vCPU / %g GB", cpu/cpuUnitsPerVCPU, mem/bytesPerGiB)
@@ -88,13 +90,13 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return s
 	},
-	tTargetGroup: func(_ *Graph, r *Resource) string {
+	awstype.LbTargetGroup: func(_ *Graph, r *Resource) string {
 		return fmt.Sprintf("%s:%s, health %s every %ss × %s healthy / %s unhealthy, timeout %ss, deregistration %ss",
 			orDash(r.str("protocol")), orDash(r.str("port")), orDash(r.str("healthCheck", "path")), orDash(r.str("healthCheck", "interval")),
 			orDash(r.str("healthCheck", "healthyThreshold")), orDash(r.str("healthCheck", "unhealthyThreshold")),
 			orDash(r.str("healthCheck", "timeout")), orDash(r.str("deregistrationDelay")))
 	},
-	tLoadBalancer: func(_ *Graph, r *Resource) string {
+	awstype.LbLoadBalancer: func(_ *Graph, r *Resource) string {
 		parts := []string{orDefault(r.str("loadBalancerType"), "application"), pick(isTrue(r, "internal"), "internal", "internet-facing")}
 		if isTrue(r, "dropInvalidHeaderFields") {
 			parts = append(parts, "drops invalid headers")
@@ -104,14 +106,14 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return strings.Join(parts, ", ")
 	},
-	tListener: func(_ *Graph, r *Resource) string {
+	awstype.LbListener: func(_ *Graph, r *Resource) string {
 		s := r.str("protocol") + ":" + r.str("port")
 		if p := r.str("sslPolicy"); p != "" {
 			s += " " + p
 		}
 		return s + actionChain(r, "defaultActions")
 	},
-	tListenerRule: func(_ *Graph, r *Resource) string {
+	awstype.LbListenerRule: func(_ *Graph, r *Resource) string {
 		var paths []string
 		conds, _ := r.shown("conditions").([]any) // printed: redacted form only
 		for _, c := range conds {
@@ -125,16 +127,16 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return s + actionChain(r, "actions")
 	},
-	tVpcEndpoint: func(_ *Graph, r *Resource) string {
+	awstype.Ec2VpcEndpoint: func(_ *Graph, r *Resource) string {
 		return r.str("vpcEndpointType") + " " + endpointService(r)
 	},
-	tLogGroup: func(_ *Graph, r *Resource) string {
+	awstype.CloudWatchLogGroup: func(_ *Graph, r *Resource) string {
 		if d := r.str("retentionInDays"); d != "" {
 			return "retention " + d + " d"
 		}
 		return "retention: forever"
 	},
-	tIngressRule: func(_ *Graph, r *Resource) string {
+	awstype.VpcSecurityGroupIngressRule: func(_ *Graph, r *Resource) string {
 		src := r.str("cidrIpv4")
 		if src == "" {
 			src = r.str("cidrIpv6")
@@ -148,17 +150,17 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return fmt.Sprintf("%s %s from %s", r.str("ipProtocol"), ports, orDash(src))
 	},
-	tDefaultSG: func(_ *Graph, r *Resource) string {
+	awstype.Ec2DefaultSecurityGroup: func(_ *Graph, r *Resource) string {
 		if len(r.list("ingress"))+len(r.list("egress")) == 0 {
 			return "no rules (locked)"
 		}
 		return "HAS RULES"
 	},
-	tFlowLog: func(_ *Graph, r *Resource) string {
+	awstype.Ec2FlowLog: func(_ *Graph, r *Resource) string {
 		return r.str("trafficType") + " traffic → " + r.str("logDestinationType")
 	},
-	tSSMParameter: func(_ *Graph, r *Resource) string { return r.str("type") },
-	tPublicAccess: func(_ *Graph, r *Resource) string {
+	awstype.SsmParameter: func(_ *Graph, r *Resource) string { return r.str("type") },
+	awstype.S3BucketPublicAccessBlock: func(_ *Graph, r *Resource) string {
 		n := 0
 		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 			if isTrue(r, k) {
@@ -167,25 +169,25 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return fmt.Sprintf("%d of 4 public-access blocks on", n)
 	},
-	tRepository: func(_ *Graph, r *Resource) string {
+	awstype.EcrRepository: func(_ *Graph, r *Resource) string {
 		parts := []string{orDefault(r.str("imageTagMutability"), "MUTABLE") + " tags"}
 		if isTrue(r, "imageScanningConfiguration", "scanOnPush") {
 			parts = append(parts, "scan on push")
 		}
 		return strings.Join(parts, ", ")
 	},
-	tCertificate: func(_ *Graph, r *Resource) string {
+	awstype.AcmCertificate: func(_ *Graph, r *Resource) string {
 		return r.str("domainName") + ", " + strings.ToLower(orDash(r.str("validationMethod"))) + " validation"
 	},
-	tRecord: func(_ *Graph, r *Resource) string {
+	awstype.Route53Record: func(_ *Graph, r *Resource) string {
 		s := r.str("type") + " " + r.str("name")
 		if len(r.list("aliases")) > 0 {
 			s += " (alias)"
 		}
 		return s
 	},
-	tRole: func(_ *Graph, r *Resource) string { return r.str("description") },
-	tRolePolicy: func(_ *Graph, r *Resource) string {
+	awstype.IamRole: func(_ *Graph, r *Resource) string { return r.str("description") },
+	awstype.IamRolePolicy: func(_ *Graph, r *Resource) string {
 		doc, _ := r.jsonDoc("policy").(map[string]any)
 		st, _ := doc["Statement"].([]any)
 		if st == nil {
@@ -193,7 +195,7 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return fmt.Sprintf("%d statement(s)", len(st))
 	},
-	tScalingTarget: func(_ *Graph, r *Resource) string {
+	awstype.AppAutoscalingTarget: func(_ *Graph, r *Resource) string {
 		return fmt.Sprintf("%s–%s tasks", r.str("minCapacity"), r.str("maxCapacity"))
 	},
 }
@@ -236,9 +238,9 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 			n, strings.Join(g.Placeholders, ", "))
 	}
 
-	if len(g.OfType("aws:acm/certificate:Certificate")) > 0 {
+	if len(g.OfType(awstype.AcmCertificate)) > 0 {
 		b.WriteString("HTTPS on the configured domain. Its Route53 hosted zone is assumed to exist offline; `pulumi up` checks it first.\n")
-	} else if len(g.OfType("aws:lb/loadBalancer:LoadBalancer")) > 0 {
+	} else if len(g.OfType(awstype.LbLoadBalancer)) > 0 {
 		b.WriteString("No domain: the app is served over plain HTTP at the ALB's DNS name (set domainName and hostedZoneName for HTTPS).\n")
 	}
 
@@ -377,33 +379,33 @@ func summary(g *Graph) []string {
 	for _, v := range g.OfType(tVpc) {
 		line := "network: " + facts[tVpc](g, v)
 		ifaces := 0
-		for _, ep := range g.OfType(tVpcEndpoint) {
+		for _, ep := range g.OfType(awstype.Ec2VpcEndpoint) {
 			if ep.str("vpcEndpointType") == "Interface" {
 				ifaces++
 			}
 		}
 		line += fmt.Sprintf(", %d interface endpoint(s)", ifaces)
-		if len(g.OfType(tFlowLog)) > 0 {
+		if len(g.OfType(awstype.Ec2FlowLog)) > 0 {
 			line += ", flow logs"
 		}
 		lines = append(lines, line)
 	}
-	for _, db := range g.OfType(tRDSInstance) {
-		lines = append(lines, "database: "+facts[tRDSInstance](g, db))
+	for _, db := range g.OfType(awstype.RdsInstance) {
+		lines = append(lines, "database: "+facts[awstype.RdsInstance](g, db))
 	}
-	for _, s := range g.OfType(tECSService) {
-		lines = append(lines, "service "+s.Name+": "+facts[tECSService](g, s))
+	for _, s := range g.OfType(awstype.EcsService) {
+		lines = append(lines, "service "+s.Name+": "+facts[awstype.EcsService](g, s))
 	}
-	for _, lb := range g.OfType(tLoadBalancer) {
+	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		var ls []string
-		for _, l := range g.OfType(tListener) {
-			ls = append(ls, facts[tListener](g, l))
+		for _, l := range g.OfType(awstype.LbListener) {
+			ls = append(ls, facts[awstype.LbListener](g, l))
 		}
 		sort.Strings(ls)
-		lines = append(lines, "load balancer "+lb.Name+": "+facts[tLoadBalancer](g, lb)+"; listeners "+strings.Join(ls, "; "))
+		lines = append(lines, "load balancer "+lb.Name+": "+facts[awstype.LbLoadBalancer](g, lb)+"; listeners "+strings.Join(ls, "; "))
 	}
-	for _, c := range g.OfType(tCertificate) {
-		lines = append(lines, "domain: "+facts[tCertificate](g, c))
+	for _, c := range g.OfType(awstype.AcmCertificate) {
+		lines = append(lines, "domain: "+facts[awstype.AcmCertificate](g, c))
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "no AWS resources")
