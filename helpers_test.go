@@ -4,15 +4,11 @@ import (
 	"testing"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
+	"github.com/rails-infra/rails-infra/internal/testkit"
 )
 
-// one returns the only resource of a type, failing with the count and the names found if
-// there is not exactly one.
+// one is testkit.One, named short for the many call sites.
 func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resource {
 	t.Helper()
-	r, err := res.One(token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return testkit.One(t, res, token)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/mockengine"
+	"github.com/rails-infra/rails-infra/internal/testkit"
 )
 
 var testAccount = Account{AccountID: "123456789012", Partition: "aws", Region: "ap-northeast-1"}
@@ -32,15 +33,10 @@ func mustRun(t testing.TB, fn func(ctx *pulumi.Context) error) *mockengine.Resul
 	return res
 }
 
-// one returns the only resource of a type, failing with the count and the names found if
-// there is not exactly one.
+// one is testkit.One, named short for the many call sites.
 func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resource {
 	t.Helper()
-	r, err := res.One(token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return testkit.One(t, res, token)
 }
 
 // policyVersion is the IAM policy language version every document must declare.

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -177,3 +179,24 @@ func (s *Stack) CLI(ctx context.Context, args ...string) (string, string, error)
 
 // Close stops the fake providers.
 func (s *Stack) Close() { s.Fake.Stop() }
+
+// PrebuildForTests builds (or finds) the CLI from a package's TestMain, before m.Run: the first
+// build takes minutes on a fresh machine, and inside a test it would count against go test's
+// default 10-minute timeout. It does nothing with -short, or when -run selects no test whose
+// name contains one of names.
+func PrebuildForTests(names ...string) error {
+	if testing.Short() {
+		return nil
+	}
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		run, wanted := f.Value.String(), false
+		for _, n := range names {
+			wanted = wanted || strings.Contains(n, run) || strings.Contains(run, n)
+		}
+		if !wanted {
+			return nil
+		}
+	}
+	_, err := CLI()
+	return err
+}
