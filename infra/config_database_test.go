@@ -66,9 +66,9 @@ func TestDatabaseConfigDefaultsPerEnvironment(t *testing.T) {
 		}},
 		{"dev may opt into prod-like safety", "dev", map[string]string{
 			"dbMultiAz": "true", "dbDeletionProtection": "true", "dbFinalSnapshot": "true", "dbBackupRetentionDays": "35",
-			"dbMaxAllocatedStorage": "0", "dbEngineVersion": "16.4",
+			"dbMaxAllocatedStorage": "0", "dbEngineVersion": "16",
 		}, dbSettings{
-			Engine: EnginePostgres, EngineVersion: "16.4", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
+			Engine: EnginePostgres, EngineVersion: "16", InstanceClass: "db.t4g.micro", AllocatedStorage: 20,
 			MaxAllocatedStorage: 0, MultiAz: true, BackupRetentionDays: 35, DeletionProtection: true,
 			FinalSnapshot: true, ApplyImmediately: true, DbName: "app", Username: "rails",
 		}},
@@ -123,6 +123,8 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 	}{
 		{"an unknown engine", "dev", map[string]string{"dbEngine": "aurora"}, "dbEngine", "postgres | mysql"},
 		{"a postgres version like 17.4.1", "dev", map[string]string{"dbEngineVersion": "17.4.1"}, "dbEngineVersion", "major (17)"},
+		{"a pinned postgres minor, which auto minor upgrades would turn into a downgrade", "dev", map[string]string{"dbEngineVersion": "17.4"}, "dbEngineVersion", "pulumi config set dbEngineVersion 17"},
+		{"a pinned mysql minor, which auto minor upgrades would turn into a downgrade", "prod", map[string]string{"dbEngine": "mysql", "dbEngineVersion": "8.4.5"}, "dbEngineVersion", "pulumi config set dbEngineVersion 8.4"},
 		{"a mysql version 5.7", "dev", map[string]string{"dbEngine": "mysql", "dbEngineVersion": "5.7"}, "dbEngineVersion", "8.0 or 8.4"},
 		{"an instance class missing the size", "dev", map[string]string{"dbInstanceClass": "db.t4g"}, "dbInstanceClass", "db.<family>.<size>"},
 		{"19 GiB", "dev", map[string]string{"dbAllocatedStorage": "19"}, "dbAllocatedStorage", "from 20 to 65536"},

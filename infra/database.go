@@ -95,22 +95,33 @@ var (
 // postgres + "17.4" -> "postgres17", mysql + "8.0.40" -> "mysql8.0". It returns an error that
 // says which forms are allowed when the version does not fit the engine.
 func ParameterGroupFamily(engine DbEngine, version string) (string, error) {
+	major, err := EngineMajorVersion(engine, version)
+	if err != nil {
+		return "", err
+	}
+	return string(engine) + major, nil
+}
+
+// EngineMajorVersion is the major part of an RDS engine version: postgres "17.4" -> "17",
+// mysql "8.4.5" -> "8.4". It returns an error that says which forms are allowed when the
+// version does not fit the engine.
+func EngineMajorVersion(engine DbEngine, version string) (string, error) {
 	switch engine {
 	case EnginePostgres:
 		m := postgresVersionPattern.FindStringSubmatch(version)
 		if m == nil {
-			return "", fmt.Errorf("a PostgreSQL version is a major (17) or major.minor (17.4)")
+			return "", fmt.Errorf("a PostgreSQL version is a major (17)")
 		}
 		if major, _ := strconv.Atoi(m[1]); major < minPostgresMajor {
 			return "", fmt.Errorf("PostgreSQL %s is older than %d, the oldest major this program supports", m[1], minPostgresMajor)
 		}
-		return "postgres" + m[1], nil
+		return m[1], nil
 	case EngineMySQL:
 		m := mysqlVersionPattern.FindStringSubmatch(version)
 		if m == nil {
-			return "", fmt.Errorf("a MySQL version is 8.0 or 8.4, optionally with a patch level (8.4.5)")
+			return "", fmt.Errorf("a MySQL version is 8.0 or 8.4")
 		}
-		return "mysql" + m[1], nil
+		return m[1], nil
 	}
 	return "", fmt.Errorf("unknown engine %q: use postgres or mysql", engine)
 }
@@ -196,8 +207,9 @@ type DatabaseArgs struct {
 
 	// Engine. Default DefaultDbEngine. Valid: EnginePostgres, EngineMySQL.
 	Engine DbEngine `config:"dbEngine"`
-	// EngineVersion is a major (prefix) version; minor upgrades are automatic.
-	// Default DefaultDbEngineVersion[Engine]. Valid: see ParameterGroupFamily.
+	// EngineVersion is a major version (17, 8.4); minor upgrades are automatic, so a pinned
+	// minor (17.4) is rejected: it would turn into a downgrade after AWS's first minor upgrade.
+	// Default DefaultDbEngineVersion[Engine]. Valid: see EngineMajorVersion, major only.
 	EngineVersion string `config:"dbEngineVersion"`
 	// InstanceClass. Default DefaultDbInstanceClass. Valid: db.<family>.<size>.
 	InstanceClass string `config:"dbInstanceClass"`
@@ -328,9 +340,20 @@ func (a *DatabaseArgs) problems() []FieldProblem {
 	}
 	enumProblem(&ps, "Engine", string(a.Engine), engines, string(DefaultDbEngine), "Rails supports both (adapters postgresql and mysql2).")
 	// A version is read against its engine; with an unknown engine only the engine is wrong.
-	if _, err := ParameterGroupFamily(a.Engine, a.EngineVersion); err != nil && slices.Contains(DbEngines, a.Engine) {
+	major, err := EngineMajorVersion(a.Engine, a.EngineVersion)
+	switch {
+	case err != nil && slices.Contains(DbEngines, a.Engine):
 		ps.add("EngineVersion", a.EngineVersion, fmt.Sprintf("is not a %s version: %v.", a.Engine, err),
 			setTo("EngineVersion", DefaultDbEngineVersion[a.Engine]))
+	case err == nil && major != a.EngineVersion:
+		// Auto minor upgrades stay on (security patches). With a major only, the provider
+		// accepts whatever minor RDS runs (engineVersion may be a prefix, engineVersionActual
+		// reports the minor); a pinned minor would become a downgrade after AWS's first upgrade.
+		ps.add("EngineVersion", a.EngineVersion,
+			fmt.Sprintf("pins a minor version, but RDS upgrades minor versions automatically: once it moves the instance past %s, "+
+				"the next `pulumi up` would try to go back, and RDS refuses a downgrade. Give the major version only; RDS keeps it on the newest minor.",
+				a.EngineVersion),
+			setTo("EngineVersion", major))
 	}
 	if !instanceClassPattern.MatchString(a.InstanceClass) {
 		ps.add("InstanceClass", a.InstanceClass, "must look like db.<family>.<size>, e.g. db.t4g.micro or db.m7g.large.",
@@ -601,8 +624,21 @@ func newDatabasePlacement(ctx *pulumi.Context, name string, a DatabaseArgs, port
 		Family:      pulumi.String(family),
 		Description: pulumi.Sprintf("Rails %s: TLS required, slow statements logged", family),
 		Parameters:  dbParameters(a.Engine),
-	}, parent)
+	}, parent, retainReplacedParameterGroup(*a.ApplyImmediately))
 	return p, err
+}
+
+// retainReplacedParameterGroup keeps a replaced parameter group in AWS when changes wait for
+// the maintenance window. A major upgrade changes the family, which replaces the group
+// (create-before-delete); the instance leaves the old group only when the upgrade runs in its
+// window, and RDS refuses to delete a group an instance still uses, so the `pulumi up` would
+// fail after the instance change was accepted. Retained, the old group only leaves Pulumi's
+// state; docs/runbook.md ("Major engine upgrade") says to delete it by hand after the window.
+// With ApplyImmediately the instance has switched before Pulumi deletes the old group, so it
+// is deleted normally and repeated dev stacks leave no groups behind (the account's quota
+// of DB parameter groups is small).
+func retainReplacedParameterGroup(applyImmediately bool) pulumi.ResourceOption {
+	return pulumi.RetainOnDelete(!applyImmediately)
 }
 
 // instanceArgs maps the defaulted settings onto the RDS instance.
@@ -623,10 +659,10 @@ func instanceArgs(a DatabaseArgs, place databasePlacement, port int) *rds.Instan
 		IdentifierPrefix: pulumi.String(a.IdentifierPrefix),
 		Engine:           pulumi.String(string(a.Engine)),
 		EngineVersion:    pulumi.String(a.EngineVersion),
-		// Minor versions follow AWS automatically; a major upgrade happens only when
-		// EngineVersion is changed on purpose, which this permits. It also replaces the
-		// parameter group (new family), whose old copy can only be deleted once the instance
-		// has switched, so major upgrades should run with ApplyImmediately.
+		// Minor versions follow AWS automatically (EngineVersion is a major only, see
+		// problems); a major upgrade happens only when EngineVersion is changed on purpose,
+		// which this permits. It also replaces the parameter group (new family): see
+		// retainReplacedParameterGroup.
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		AllowMajorVersionUpgrade: pulumi.Bool(true),
 		InstanceClass:            pulumi.String(a.InstanceClass),

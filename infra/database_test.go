@@ -159,9 +159,9 @@ func TestDatabaseParameterGroupForcesTLS(t *testing.T) {
 		param   string
 	}{
 		{"postgres 17 forces ssl in the postgres17 family", EnginePostgres, "17", "postgres17", "rds.force_ssl"},
-		{"postgres 14.12 forces ssl in the postgres14 family", EnginePostgres, "14.12", "postgres14", "rds.force_ssl"},
+		{"postgres 14 forces ssl in the postgres14 family", EnginePostgres, "14", "postgres14", "rds.force_ssl"},
 		{"mysql 8.0 requires secure transport in the mysql8.0 family", EngineMySQL, "8.0", "mysql8.0", "require_secure_transport"},
-		{"mysql 8.4.5 requires secure transport in the mysql8.4 family", EngineMySQL, "8.4.5", "mysql8.4", "require_secure_transport"},
+		{"mysql 8.4 requires secure transport in the mysql8.4 family", EngineMySQL, "8.4", "mysql8.4", "require_secure_transport"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -557,6 +557,38 @@ func TestTLSParameterNamesEachEnginesSwitch(t *testing.T) {
 		t.Run(string(tc.engine)+" is forced by "+tc.want, func(t *testing.T) {
 			if got := TLSParameter(tc.engine); got != tc.want {
 				t.Errorf("TLSParameter(%s) = %s, want %s", tc.engine, got, tc.want)
+			}
+		})
+	}
+}
+
+// A major upgrade replaces the parameter group; deleting the old one fails while the instance
+// still uses it, which it does until the maintenance window unless changes apply immediately.
+func TestAReplacedParameterGroupIsKeptUntilTheInstanceHasLeftIt(t *testing.T) {
+	yes, no := true, false
+	cases := []struct {
+		name   string
+		stack  string
+		args   DatabaseArgs
+		retain bool
+	}{
+		{"prod, waiting for the maintenance window, retains the old group", "prod", prodArgs(), true},
+		{"dev with changes held for the window retains it too", "dev", DatabaseArgs{ApplyImmediately: &no}, true},
+		{"dev, applying at once, deletes it normally", "dev", devArgs(), false},
+		{"prod applying at once deletes it normally", "prod", func() DatabaseArgs { a := prodArgs(); a.ApplyImmediately = &yes; return a }(), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := runDatabase(t, tc.stack, tc.args, nil)
+			if err != nil {
+				t.Fatalf("program failed: %v", err)
+			}
+			pg := one(t, res, typeDbParams)
+			if pg.RetainOnDelete != tc.retain {
+				t.Errorf("%s retainOnDelete = %v, want %v", pg.Name, pg.RetainOnDelete, tc.retain)
+			}
+			if pg.DeleteBeforeReplace {
+				t.Errorf("%s is delete-before-replace; the instance would point at a deleted group", pg.Name)
 			}
 		})
 	}

@@ -33,6 +33,9 @@ const (
 	DefaultVpcCidr = "10.0.0.0/16"
 	// DefaultAvailabilityZones spreads subnets over two AZs, the minimum an ALB accepts.
 	DefaultAvailabilityZones = 2
+	// MaxAvailabilityZones is the most AZs a stack may use. The VPC is always carved for this
+	// many (see subnetMask), so raising AvailabilityZones up to it leaves existing subnets in place.
+	MaxAvailabilityZones = 3
 )
 
 // InterfaceEndpointServices are what Fargate tasks need with no NAT: image pulls (ecr.api,
@@ -49,7 +52,9 @@ type NetworkArgs struct {
 
 	// VpcCidr is the VPC's IPv4 range. Default DefaultVpcCidr. Valid: /16 to /24.
 	VpcCidr string `config:"vpcCidr"`
-	// AvailabilityZones is how many AZs get a public and a private subnet. Default 2. Valid: 2 or 3.
+	// AvailabilityZones is how many AZs get a public and a private subnet. Default 2. Valid: 2 to
+	// MaxAvailabilityZones. It may be raised after the first deploy (existing subnets keep their
+	// CIDRs), never lowered: the dropped AZ's subnets still hold the database, ALB and tasks.
 	AvailabilityZones int `config:"availabilityZones"`
 	// NatGateways is how private subnets reach the internet. Default Profile.NatGateways
 	// (dev NatSingle, prod NatOnePerAz). Valid: NatNone (needs VpcEndpoints), NatSingle, NatOnePerAz.
@@ -105,7 +110,7 @@ func (a *NetworkArgs) problems() []FieldProblem {
 		}
 		ps.add("VpcCidr", a.VpcCidr, reason, setTo("VpcCidr", fix))
 	}
-	rangeProblem(&ps, "AvailabilityZones", a.AvailabilityZones, 2, 3, DefaultAvailabilityZones)
+	rangeProblem(&ps, "AvailabilityZones", a.AvailabilityZones, 2, MaxAvailabilityZones, DefaultAvailabilityZones)
 	enumProblem(&ps, "NatGateways", string(a.NatGateways), []string{string(NatNone), string(NatSingle), string(NatOnePerAz)},
 		string(p.NatGateways), "None needs {VpcEndpoints}=true; Single is cheaper; OnePerAz survives an AZ outage.")
 	if a.NatGateways == NatNone && !a.VpcEndpoints {
@@ -131,11 +136,18 @@ func checkVpcCidr(s string) string {
 	return ""
 }
 
-// subnetMask splits the VPC into one block per AZ (rounded up to a power of two) and each
-// block into equal public and private halves. /24 over 3 AZs still gives /27 subnets.
-func subnetMask(cidr string, azs int) (azMask, mask int) {
+// subnetMask carves the VPC for MaxAvailabilityZones whatever AvailabilityZones is: one block per
+// possible AZ (rounded up to a power of two: four quarters), each split into equal private and
+// public halves. awsx's allocator (getSubnetSpecs in awsx/ec2/subnetDistributorNew.ts) lays the
+// AZ blocks of availabilityZoneCidrMask in order from the VPC's base and the subnets in spec
+// order inside each block, so with a mask that never changes, adding an AZ only fills the next
+// free block and every existing subnet keeps its CIDR. A mask that followed the AZ count would
+// re-carve every subnet (2 → 3 AZs turns each /18 into a /19), which EC2 refuses
+// (InvalidSubnet.Conflict) and which would move the database, the ALB and the tasks.
+// A /16 gives /19 subnets, a /24 still gives /27 ones, the smallest an ALB accepts.
+func subnetMask(cidr string) (azMask, mask int) {
 	p := netip.MustParsePrefix(cidr)
-	azMask = p.Bits() + bits.Len(uint(azs-1))
+	azMask = p.Bits() + bits.Len(uint(MaxAvailabilityZones-1))
 	return azMask, azMask + 1
 }
 
@@ -158,7 +170,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	azMask, mask := subnetMask(a.VpcCidr, a.AvailabilityZones)
+	azMask, mask := subnetMask(a.VpcCidr)
 	n.SubnetMask = mask
 	azCount := a.AvailabilityZones
 	strategy := ec2x.SubnetAllocationStrategyAuto

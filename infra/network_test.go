@@ -1,7 +1,9 @@
 package infra
 
 import (
+	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -30,10 +32,11 @@ func TestNetworkPassesTheLayoutToAwsx(t *testing.T) {
 		azs            float64
 		azMask, subnet float64
 	}{
-		{"defaults give 2 AZs, one NAT and /18 subnets", NetworkArgs{}, "Single", 2, 17, 18},
-		{"3 AZs with a NAT each split a /16 into /19 subnets", NetworkArgs{AvailabilityZones: 3, NatGateways: NatOnePerAz}, "OnePerAz", 3, 18, 19},
+		{"defaults give 2 AZs, one NAT and /19 subnets carved for 3 AZs", NetworkArgs{}, "Single", 2, 18, 19},
+		{"3 AZs with a NAT each keep the same /19 subnets", NetworkArgs{AvailabilityZones: 3, NatGateways: NatOnePerAz}, "OnePerAz", 3, 18, 19},
+		{"a /24 over 2 AZs is carved like 3 AZs, in /27 subnets", NetworkArgs{VpcCidr: "10.9.0.0/24"}, "Single", 2, 26, 27},
 		{"a /24 over 3 AZs still gives ALB-sized /27 subnets", NetworkArgs{VpcCidr: "10.9.0.0/24", AvailabilityZones: 3}, "Single", 3, 26, 27},
-		{"no NAT with endpoints", NetworkArgs{NatGateways: NatNone, VpcEndpoints: true}, "None", 2, 17, 18},
+		{"no NAT with endpoints", NetworkArgs{NatGateways: NatNone, VpcEndpoints: true}, "None", 2, 18, 19},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,20 +79,156 @@ func TestNetworkPassesTheLayoutToAwsx(t *testing.T) {
 
 func TestSubnetMaskFitsEveryAllowedVpc(t *testing.T) {
 	for bits := 16; bits <= 24; bits++ {
-		for azs := 2; azs <= 3; azs++ {
-			t.Run(fmt.Sprintf("a /%d VPC over %d AZs", bits, azs), func(t *testing.T) {
-				azMask, mask := subnetMask(fmt.Sprintf("10.0.0.0/%d", bits), azs)
-				if 1<<(azMask-bits) < azs {
-					t.Errorf("AZ blocks /%d: only %d fit, need %d", azMask, 1<<(azMask-bits), azs)
-				}
-				if mask > 27 {
-					t.Errorf("subnet mask /%d: an ALB needs at least /27", mask)
-				}
-				if mask != azMask+1 {
-					t.Errorf("subnet mask /%d, want half an AZ block (/%d)", mask, azMask+1)
-				}
-			})
+		t.Run(fmt.Sprintf("a /%d VPC", bits), func(t *testing.T) {
+			azMask, mask := subnetMask(fmt.Sprintf("10.0.0.0/%d", bits))
+			if 1<<(azMask-bits) < MaxAvailabilityZones {
+				t.Errorf("AZ blocks /%d: only %d fit, need %d", azMask, 1<<(azMask-bits), MaxAvailabilityZones)
+			}
+			if mask > 27 {
+				t.Errorf("subnet mask /%d: an ALB needs at least /27", mask)
+			}
+			if mask != azMask+1 {
+				t.Errorf("subnet mask /%d, want half an AZ block (/%d)", mask, azMask+1)
+			}
+		})
+	}
+}
+
+// awsxSubnet is one subnet as awsx's allocator places it.
+type awsxSubnet struct {
+	Az   int
+	Type string
+	Cidr string
+}
+
+// awsxSubnets reimplements getSubnetSpecs of awsx v2 (awsx/ec2/subnetDistributorNew.ts) for
+// specs with an explicit cidrMask: AZ blocks of azMask follow each other from the VPC's base;
+// inside a block, the first subnet starts at the block's base and each next one is the block of
+// its mask after the previous subnet's last host address (nextNetmask).
+func awsxSubnets(vpcCidr string, azs, azMask int, specs []awsxSpec) []awsxSubnet {
+	vpcBase := netip.MustParsePrefix(vpcCidr).Masked().Addr().As4()
+	base := binary.BigEndian.Uint32(vpcBase[:])
+	size := func(m int) uint32 { return uint32(1) << (32 - m) }
+	mask := func(addr uint32, m int) uint32 { return addr &^ (size(m) - 1) }
+	cidr := func(addr uint32, m int) string {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], addr)
+		return netip.PrefixFrom(netip.AddrFrom4(b), m).String()
+	}
+	var out []awsxSubnet
+	az := mask(base, azMask)
+	for i := range azs {
+		var cur uint32
+		var curMask int
+		for j, spec := range specs {
+			if j == 0 {
+				cur = mask(az, spec.Mask)
+			} else {
+				// netmask's "last" is the last host: the broadcast address minus one.
+				last := cur + size(curMask) - 2
+				cur = mask(last, spec.Mask) + size(spec.Mask)
+			}
+			curMask = spec.Mask
+			out = append(out, awsxSubnet{Az: i + 1, Type: spec.Type, Cidr: cidr(cur, spec.Mask)})
 		}
+		az += size(azMask)
+	}
+	return out
+}
+
+type awsxSpec struct {
+	Type string
+	Mask int
+}
+
+func TestAwsxSubnetsMatchesHandComputedLayouts(t *testing.T) {
+	halves := []awsxSpec{{"Private", 18}, {"Public", 18}}
+	cases := []struct {
+		name   string
+		vpc    string
+		azs    int
+		azMask int
+		specs  []awsxSpec
+		want   []string
+	}{
+		{"2 AZs of /17 in a /16 give /18 halves (the issue's old layout)", "10.0.0.0/16", 2, 17, halves,
+			[]string{"10.0.0.0/18", "10.0.64.0/18", "10.0.128.0/18", "10.0.192.0/18"}},
+		{"3 AZs of /18 in a /16 give /19 halves, the second AZ at 10.0.64.0", "10.0.0.0/16", 3, 18,
+			[]awsxSpec{{"Private", 19}, {"Public", 19}},
+			[]string{"10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19", "10.0.96.0/19", "10.0.128.0/19", "10.0.160.0/19"}},
+		{"a larger subnet after a smaller one is aligned to its own size", "10.1.0.0/16", 1, 18,
+			[]awsxSpec{{"Private", 20}, {"Public", 19}},
+			[]string{"10.1.0.0/20", "10.1.32.0/19"}},
+		{"a /24 in quarters gives /27 halves", "192.168.5.0/24", 2, 26,
+			[]awsxSpec{{"Private", 27}, {"Public", 27}},
+			[]string{"192.168.5.0/27", "192.168.5.32/27", "192.168.5.64/27", "192.168.5.96/27"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, s := range awsxSubnets(tc.vpc, tc.azs, tc.azMask, tc.specs) {
+				got = append(got, s.Cidr)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("subnets = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// plannedSubnets is what awsx will create from the network's awsx:ec2:Vpc inputs.
+func plannedSubnets(t *testing.T, res *mockengine.Result) []awsxSubnet {
+	t.Helper()
+	v := one(t, res, "awsx:ec2:Vpc")
+	cidr, _ := v.Input("cidrBlock").(string)
+	azs, _ := v.Input("numberOfAvailabilityZones").(float64)
+	azMask, _ := v.Input("availabilityZoneCidrMask").(float64)
+	var specs []awsxSpec
+	for _, s := range v.Input("subnetSpecs").([]any) {
+		spec := s.(map[string]any)
+		m, ok := spec["cidrMask"].(float64)
+		if !ok {
+			t.Fatalf("%s: subnet spec %v has no cidrMask; awsx would size it from the AZ count", v.Name, spec)
+		}
+		specs = append(specs, awsxSpec{Type: spec["type"].(string), Mask: int(m)})
+	}
+	if cidr == "" || azs == 0 || azMask == 0 {
+		t.Fatalf("%s: cidrBlock %q, numberOfAvailabilityZones %v, availabilityZoneCidrMask %v: all must be set", v.Name, cidr, azs, azMask)
+	}
+	return awsxSubnets(cidr, int(azs), int(azMask), specs)
+}
+
+func TestAddingAnAvailabilityZoneKeepsEveryExistingSubnet(t *testing.T) {
+	for _, cidr := range []string{"10.0.0.0/16", "10.20.0.0/20", "10.9.0.0/24"} {
+		t.Run("a "+cidr+" VPC going from 2 to 3 AZs", func(t *testing.T) {
+			two := plannedSubnets(t, buildNetwork(t, NetworkArgs{VpcCidr: cidr, AvailabilityZones: 2}))
+			three := plannedSubnets(t, buildNetwork(t, NetworkArgs{VpcCidr: cidr, AvailabilityZones: 3}))
+			if len(two) != 4 || len(three) != 6 {
+				t.Fatalf("got %d and %d subnets, want 4 and 6", len(two), len(three))
+			}
+			for i, s := range two {
+				if three[i] != s {
+					t.Errorf("subnet %d (%s, AZ %d) moves from %s to %s", i, s.Type, s.Az, s.Cidr, three[i].Cidr)
+				}
+			}
+			vpc := netip.MustParsePrefix(cidr)
+			seen := map[string]bool{}
+			for _, s := range three {
+				p := netip.MustParsePrefix(s.Cidr)
+				if !vpc.Contains(p.Addr()) || p.Bits() < vpc.Bits() {
+					t.Errorf("%s subnet %s in AZ %d lies outside the VPC %s", s.Type, s.Cidr, s.Az, cidr)
+				}
+				if p.Bits() > 27 {
+					t.Errorf("%s subnet %s in AZ %d: an ALB needs at least /27", s.Type, s.Cidr, s.Az)
+				}
+				for o := range seen {
+					if netip.MustParsePrefix(o).Overlaps(p) {
+						t.Errorf("%s subnet %s overlaps %s", s.Type, s.Cidr, o)
+					}
+				}
+				seen[s.Cidr] = true
+			}
+		})
 	}
 }
 
