@@ -583,7 +583,7 @@ func TestAReplacedParameterGroupIsKeptUntilTheInstanceHasLeftIt(t *testing.T) {
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
 			}
-			pg := one(t, res, typeDbParams)
+			pg := one(t, res, awstype.RdsParameterGroup)
 			if pg.RetainOnDelete != tc.retain {
 				t.Errorf("%s retainOnDelete = %v, want %v", pg.Name, pg.RetainOnDelete, tc.retain)
 			}
