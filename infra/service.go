@@ -86,8 +86,9 @@ type AppService struct {
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
 
-	// healthCheckPath is handed to the Domain with Target().
+	// healthCheckPath and httpListenerArn are handed to the Domain with Target().
 	healthCheckPath string
+	httpListenerArn pulumi.StringOutput
 }
 
 var familyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -105,6 +106,7 @@ func (s *AppService) Target() AppTarget {
 		LoadBalancerZoneID:          s.LoadBalancerZoneID,
 		LoadBalancerSecurityGroupID: s.LoadBalancerSecurityGroupID,
 		TargetGroupArn:              s.TargetGroupArn,
+		HTTPListenerArn:             s.httpListenerArn,
 		HealthCheckPath:             s.healthCheckPath,
 	}
 }
@@ -383,6 +385,7 @@ func (b *appServiceBuild) outputs() error {
 	svc.LoadBalancerDNSName = b.alb.LB.DnsName
 	svc.LoadBalancerZoneID = b.alb.LB.ZoneId
 	svc.TargetGroupArn = b.alb.TargetGroup.Arn
+	svc.httpListenerArn = b.alb.HTTP.Arn
 	svc.ClusterName = cluster.Name
 	svc.ServiceName = service.Name
 	svc.LogGroupName = b.logs.Name
