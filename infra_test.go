@@ -667,15 +667,20 @@ func TestEveryStackServesItsDomain(t *testing.T) {
 				t.Errorf("443 listener certificateArn comes from %v, want the certificate validation", l.PropertyDeps["certificateArn"])
 			}
 		})
-		t.Run(stack+" redirects HTTP to HTTPS with a 301", func(t *testing.T) {
+		t.Run(stack+" redirects HTTP to HTTPS with a 301, by a rule added after the 443 listener", func(t *testing.T) {
 			l := listeners[80]
 			if l == nil {
 				t.Fatal("no port 80 listener")
 			}
-			a := firstAction(l)
+			rule := res.Find("aws:lb/listenerRule:ListenerRule", "domain-http-to-https")
+			if rule == nil || !slices.Contains(rule.PropertyDeps["listenerArn"], l.URN) || !slices.Contains(rule.DependsOn, listeners[443].URN) {
+				t.Fatalf("want a domain-http-to-https rule on the port 80 listener, after the 443 listener; got %v", rule)
+			}
+			acts, _ := rule.Input("actions").([]any)
+			a, _ := acts[0].(map[string]any)
 			r, _ := a["redirect"].(map[string]any)
 			if a["type"] != "redirect" || r["protocol"] != "HTTPS" || r["port"] != "443" || r["statusCode"] != "HTTP_301" {
-				t.Errorf("port 80 default action = %v, want a 301 redirect to HTTPS:443", a)
+				t.Errorf("port 80 redirect rule action = %v, want a 301 redirect to HTTPS:443", a)
 			}
 		})
 		t.Run(stack+" points its domain at the ALB", func(t *testing.T) {

@@ -96,12 +96,12 @@ func newService(ctx *pulumi.Context, cfg *infra.Config, account infra.Account, n
 	args.PublicSubnetIDs = network.PublicSubnetIDs
 	args.PrivateSubnetIDs = network.PrivateSubnetIDs
 	args.Database = database.Endpoint()
-	svc, err := infra.NewAppService(ctx, "app", &args)
-	if err != nil {
-		return nil, err
+	// The database admits the app's security group and nothing else; the service creates the
+	// rule as soon as its group exists, so the migration and the tasks start after it.
+	args.Database.Allow = func(ctx *pulumi.Context, appSG pulumi.StringOutput) (pulumi.Resource, error) {
+		return database.AllowFrom(ctx, "app", appSG)
 	}
-	// The database admits the app's security group and nothing else.
-	return svc, database.AllowFrom(ctx, "app", svc.SecurityGroupID)
+	return infra.NewAppService(ctx, "app", &args)
 }
 
 // newDomain is nil without a domain: dev then serves plain HTTP at the ALB's DNS name.

@@ -727,11 +727,12 @@ func (d *Database) setOutputs(ctx *pulumi.Context, instance *rds.Instance, sg *e
 
 // AllowFrom lets clientSG reach the database port: one ingress rule on the database security
 // group whose only source is that security group. name identifies the client (e.g. "app").
-func (d *Database) AllowFrom(ctx *pulumi.Context, name string, clientSG pulumi.StringInput) error {
+// It returns the rule, for clients that must not connect before it exists.
+func (d *Database) AllowFrom(ctx *pulumi.Context, name string, clientSG pulumi.StringInput) (pulumi.Resource, error) {
 	if name == "" || clientSG == nil {
-		return errors.New("Database.AllowFrom: name and clientSG are required")
+		return nil, errors.New("Database.AllowFrom: name and clientSG are required")
 	}
-	_, err := vpc.NewSecurityGroupIngressRule(ctx, d.name+"-from-"+name, &vpc.SecurityGroupIngressRuleArgs{
+	return vpc.NewSecurityGroupIngressRule(ctx, d.name+"-from-"+name, &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           d.SecurityGroupID,
 		Description:               pulumi.Sprintf("%s from the %s security group", d.Engine, name),
 		IpProtocol:                pulumi.String("tcp"),
@@ -739,7 +740,6 @@ func (d *Database) AllowFrom(ctx *pulumi.Context, name string, clientSG pulumi.S
 		ToPort:                    pulumi.Int(d.port),
 		ReferencedSecurityGroupId: clientSG,
 	}, pulumi.Parent(d))
-	return err
 }
 
 // Endpoint is what the app service needs to connect; the service waits for the instance.

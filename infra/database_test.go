@@ -31,7 +31,7 @@ func runDatabase(t *testing.T, stack string, args DatabaseArgs, clients map[stri
 			return err
 		}
 		for name, sg := range clients {
-			if err := db.AllowFrom(ctx, name, pulumi.String(sg)); err != nil {
+			if _, err := db.AllowFrom(ctx, name, pulumi.String(sg)); err != nil {
 				return err
 			}
 		}

@@ -16,6 +16,9 @@ import (
 const (
 	// healthRulePriority puts the no-auth health rule before anything else on the listener.
 	healthRulePriority = 1
+	// httpRedirectRulePriority is the last priority ALB allows: on port 80 the health path rule
+	// (priority 1) still forwards, everything else is redirected.
+	httpRedirectRulePriority = 50000
 	// validationRecordTTL keeps ACM validation fast: ACM polls DNS while the certificate is pending.
 	validationRecordTTL = 60
 )
@@ -108,6 +111,9 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 			return nil, err
 		}
 	}
+	if err := newHTTPRedirectRule(ctx, name, &a, d.HTTPSListener, parent); err != nil {
+		return nil, err
+	}
 	if err := newAliasRecords(ctx, name, &a, zone, d.HTTPSListener, parent); err != nil {
 		return nil, err
 	}
@@ -165,6 +171,29 @@ func newHTTPSListener(ctx *pulumi.Context, name string, a *DomainArgs, certifica
 		CertificateArn:  certificateArn,
 		DefaultActions:  actions,
 	}, parent)
+}
+
+// newHTTPRedirectRule turns port 80 into a 301 to HTTPS, only once the 443 listener serves: the
+// app's port-80 listener forwards by default, so turning a domain on for a running stack keeps
+// HTTP up while ACM validates, and the redirect never points at a listener that does not exist.
+// The port is explicit: AWS's default "#{port}" would keep 80, i.e. https://host:80.
+func newHTTPRedirectRule(ctx *pulumi.Context, name string, a *DomainArgs, https *lb.Listener, parent pulumi.ResourceOption) error {
+	_, err := lb.NewListenerRule(ctx, name+"-http-to-https", &lb.ListenerRuleArgs{
+		ListenerArn: a.Target.HTTPListenerArn,
+		Priority:    pulumi.Int(httpRedirectRulePriority),
+		Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
+			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.StringArray{pulumi.String("/*")}},
+		}},
+		Actions: lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: &lb.ListenerRuleActionRedirectArgs{
+				Protocol:   pulumi.String("HTTPS"),
+				Port:       pulumi.String("443"),
+				StatusCode: pulumi.String("HTTP_301"),
+			},
+		}},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{https}))
+	return err
 }
 
 // newHealthRuleWithoutLogin forwards the health check path past OIDC login.

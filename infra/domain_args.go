@@ -391,6 +391,7 @@ func (a *DomainArgs) wiringProblems() []FieldProblem {
 	}{
 		{"LoadBalancerArn", a.Target.LoadBalancerArn}, {"LoadBalancerDNSName", a.Target.LoadBalancerDNSName},
 		{"LoadBalancerZoneID", a.Target.LoadBalancerZoneID}, {"TargetGroupArn", a.Target.TargetGroupArn},
+		{"HTTPListenerArn", a.Target.HTTPListenerArn},
 	} {
 		if f.v == nil {
 			ps.add("Target."+f.field, "", "is required: the HTTPS listener forwards to the app's load balancer and target group.",

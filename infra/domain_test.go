@@ -21,8 +21,10 @@ const (
 	testALBDNS   = "web-1a2b3c4-1234567890.ap-northeast-1.elb.amazonaws.com"
 	testALBZone  = "Z14GRHDCWA56QT"
 	testTGArn    = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-9f8e7d6/73e2d6bc24d8a067"
-	testALBSG    = "sg-0123456789abcdef0"
-	testSecret   = "s3cr3t-client-secret-from-the-idp"
+	// testHTTPListenerArn is the app's port-80 listener.
+	testHTTPListenerArn = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:listener/app/app-1a2b3c4/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	testALBSG           = "sg-0123456789abcdef0"
+	testSecret          = "s3cr3t-client-secret-from-the-idp"
 )
 
 // baseDomainArgs points at a plain-string ALB, so these tests need no service component.
@@ -36,6 +38,7 @@ func baseDomainArgs() *DomainArgs {
 			LoadBalancerZoneID:          pulumi.String(testALBZone),
 			TargetGroupArn:              pulumi.String(testTGArn),
 			LoadBalancerSecurityGroupID: pulumi.String(testALBSG),
+			HTTPListenerArn:             pulumi.String(testHTTPListenerArn),
 		},
 	}
 }
@@ -197,6 +200,38 @@ func keys(m map[string]map[string]any) []string {
 	return out
 }
 
+func TestDomainRedirectsPort80OnlyOnceHTTPSServes(t *testing.T) {
+	res := mustRunDomain(t, nil)
+	https := one(t, res, awstype.LbListener)
+	rule := res.Find(awstype.LbListenerRule, "domain-http-to-https")
+	if rule == nil {
+		t.Fatal("no domain-http-to-https listener rule: port 80 never redirects")
+	}
+	t.Run("the rule sits on the app's port-80 listener, after its health path rule", func(t *testing.T) {
+		if rule.Input("listenerArn") != testHTTPListenerArn || rule.Input("priority") != float64(httpRedirectRulePriority) {
+			t.Errorf("%s listenerArn/priority = %v/%v, want %s/%d", rule.Name, rule.Input("listenerArn"), rule.Input("priority"), testHTTPListenerArn, httpRedirectRulePriority)
+		}
+	})
+	t.Run("the rule answers every path with a 301 to https:443", func(t *testing.T) {
+		got, _ := json.Marshal([]any{rule.Input("conditions"), rule.Input("actions")})
+		want := `[[{"pathPattern":{"values":["/*"]}}],[{"redirect":{"port":"443","protocol":"HTTPS","statusCode":"HTTP_301"},"type":"redirect"}]]`
+		if string(got) != want {
+			t.Errorf("%s conditions/actions = %s\nwant %s", rule.Name, got, want)
+		}
+	})
+	t.Run("the rule is created only after the 443 listener (which waits for the issued certificate)", func(t *testing.T) {
+		if !slices.Contains(rule.DependsOn, https.URN) {
+			t.Errorf("%s DependsOn = %v, missing %s", rule.Name, rule.DependsOn, https.URN)
+		}
+	})
+	t.Run("a Target without the port-80 listener is a wiring error", func(t *testing.T) {
+		_, err := runDomain(t, exampleZone, func(a *DomainArgs) { a.Target.HTTPListenerArn = nil })
+		if err == nil || !strings.Contains(err.Error(), "HTTPListenerArn") {
+			t.Errorf("err = %v, want one naming Target.HTTPListenerArn", err)
+		}
+	})
+}
+
 func TestDomainHTTPSListener(t *testing.T) {
 	res := mustRunDomain(t, nil)
 	l := one(t, res, awstype.LbListener)
@@ -230,8 +265,8 @@ func TestDomainHTTPSListener(t *testing.T) {
 		if a["type"] != "forward" || a["targetGroupArn"] != testTGArn {
 			t.Errorf("%s default action = %v, want forward to %s", l.Name, a, testTGArn)
 		}
-		if n := len(res.OfType(awstype.LbListenerRule)) + len(res.OfType(awstype.VpcSecurityGroupEgressRule)); n != 0 {
-			t.Errorf("without OIDC: %d listener rules / egress rules, want 0", n)
+		if n := len(res.OfType(awstype.LbListenerRule)) - 1 + len(res.OfType(awstype.VpcSecurityGroupEgressRule)); n != 0 {
+			t.Errorf("without OIDC: %d listener rules besides the port-80 redirect / egress rules, want 0", n)
 		}
 	})
 	t.Run("the outputs are the https URL and the issued certificate", func(t *testing.T) {
@@ -306,7 +341,10 @@ func TestDomainOIDC(t *testing.T) {
 		}
 	})
 	t.Run("the health check path is forwarded without login", func(t *testing.T) {
-		r := one(t, res, awstype.LbListenerRule)
+		r := res.Find(awstype.LbListenerRule, "domain-health-no-auth")
+		if r == nil {
+			t.Fatal("no domain-health-no-auth rule")
+		}
 		if r.Input("listenerArn") != l.Output("arn") {
 			t.Errorf("%s listenerArn = %v, want %v", r.Name, r.Input("listenerArn"), l.Output("arn"))
 		}
@@ -372,7 +410,7 @@ func TestDomainOIDC(t *testing.T) {
 		if o["scope"] != "openid email" || o["onUnauthenticatedRequest"] != "deny" || o["sessionTimeout"] != float64(3600) {
 			t.Errorf("authenticateOidc = %v, want scope 'openid email', deny, 3600", o)
 		}
-		conds, _ := one(t, res, awstype.LbListenerRule).Input("conditions").([]any)
+		conds, _ := res.Find(awstype.LbListenerRule, "domain-health-no-auth").Input("conditions").([]any)
 		pp, _ := conds[0].(map[string]any)["pathPattern"].(map[string]any)
 		if got := strs(pp["values"]); !slices.Equal(got, []string{"/healthz"}) {
 			t.Errorf("path pattern = %v, want [/healthz]", got)

@@ -39,6 +39,10 @@ type DatabaseEndpoint struct {
 	Adapter string
 	// DependsOn are resources the service waits for (the RDS instance).
 	DependsOn []pulumi.Resource
+	// Allow admits the tasks' security group to the database (Database.AllowFrom) and returns
+	// the rule: NewAppService calls it once that group exists, and the migration run and the
+	// service wait for the rule. Nil when the caller grants access another way.
+	Allow func(ctx *pulumi.Context, appSG pulumi.StringOutput) (pulumi.Resource, error)
 }
 
 // AppService is the Rails app: ECR, an ECS Fargate service behind an ALB, its IAM roles,
@@ -82,8 +86,9 @@ type AppService struct {
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
 
-	// healthCheckPath is handed to the Domain with Target().
+	// healthCheckPath and httpListenerArn are handed to the Domain with Target().
 	healthCheckPath string
+	httpListenerArn pulumi.StringOutput
 }
 
 var familyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -101,6 +106,7 @@ func (s *AppService) Target() AppTarget {
 		LoadBalancerZoneID:          s.LoadBalancerZoneID,
 		LoadBalancerSecurityGroupID: s.LoadBalancerSecurityGroupID,
 		TargetGroupArn:              s.TargetGroupArn,
+		HTTPListenerArn:             s.httpListenerArn,
 		HealthCheckPath:             s.healthCheckPath,
 	}
 }
@@ -145,6 +151,8 @@ type appServiceBuild struct {
 	alb        *loadBalancer
 	ecsCluster *ecs.Cluster
 	providers  *ecs.ClusterCapacityProviders
+	// dbAccess is the database's ingress rule for the tasks (nil without Database.Allow).
+	dbAccess []pulumi.Resource
 }
 
 // NewAppService builds the app service and everything it runs on, in this order (the order
@@ -234,6 +242,13 @@ func (b *appServiceBuild) loadBalancer() error {
 	if err != nil {
 		return err
 	}
+	if allow := a.Database.Allow; allow != nil {
+		rule, err := allow(b.ctx, b.sgs.App.ID().ToStringOutput())
+		if err != nil {
+			return err
+		}
+		b.dbAccess = []pulumi.Resource{rule}
+	}
 	b.alb, err = newLoadBalancer(b.ctx, b.name, loadBalancerArgs{
 		VpcID: a.VpcID, PublicSubnetIDs: a.PublicSubnetIDs, SecurityGroupID: b.sgs.ALB.ID(), HTTPS: a.HTTPS,
 		ContainerPort: a.ContainerPort,
@@ -274,6 +289,7 @@ func (b *appServiceBuild) taskDefinitions() error {
 func (b *appServiceBuild) service() error {
 	a, svc := b.a, b.svc
 	deps := append([]pulumi.Resource{b.providers}, a.Database.DependsOn...)
+	deps = append(deps, b.dbAccess...)
 	deps = append(deps, b.alb.Routes...)
 	deps = append(deps, b.roles.Grants...)
 	if a.MigrateBeforeDeploy && svc.HasImage {
@@ -283,6 +299,9 @@ func (b *appServiceBuild) service() error {
 			ClusterArn: b.ecsCluster.Arn, ClusterName: b.ecsCluster.Name, TaskDefinition: svc.MigrateTaskDefinition.Arn,
 			Subnets: a.PrivateSubnetIDs, SecurityGroup: b.sgs.App.ID().ToStringOutput(),
 			ExecutionRole: b.roles.Execution.Arn, TaskRole: b.roles.Task.Arn, AppLogGroup: b.logs.Name, StreamPrefix: "migrate",
+			// RunTask needs the FARGATE capacity provider on the cluster, and the task needs the
+			// database to admit it.
+			DependsOn: append([]pulumi.Resource{b.providers}, b.dbAccess...),
 		}, b.parent)
 		if err != nil {
 			return err
@@ -366,6 +385,7 @@ func (b *appServiceBuild) outputs() error {
 	svc.LoadBalancerDNSName = b.alb.LB.DnsName
 	svc.LoadBalancerZoneID = b.alb.LB.ZoneId
 	svc.TargetGroupArn = b.alb.TargetGroup.Arn
+	svc.httpListenerArn = b.alb.HTTP.Arn
 	svc.ClusterName = cluster.Name
 	svc.ServiceName = service.Name
 	svc.LogGroupName = b.logs.Name

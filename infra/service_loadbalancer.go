@@ -171,17 +171,9 @@ func newLoadBalancer(ctx *pulumi.Context, name string, a loadBalancerArgs, paren
 	if err != nil {
 		return nil, err
 	}
+	// Port 80 forwards even with HTTPS: the Domain adds the redirect as a rule on this listener
+	// once its 443 listener serves, so HTTP stays up while ACM validates a new domain.
 	action := &lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}
-	if a.HTTPS {
-		action = &lb.ListenerDefaultActionArgs{
-			Type: pulumi.String("redirect"),
-			Redirect: &lb.ListenerDefaultActionRedirectArgs{
-				Protocol:   pulumi.String("HTTPS"),
-				Port:       pulumi.String("443"),
-				StatusCode: pulumi.String("HTTP_301"),
-			},
-		}
-	}
 	http, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
 		Port:            pulumi.Int(80),

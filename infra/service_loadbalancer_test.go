@@ -132,13 +132,16 @@ func TestLoadBalancer(t *testing.T) {
 			t.Errorf("listener rules = %d, want 0", n)
 		}
 	})
-	t.Run("with HTTPS port 80 answers 301 to https:443", func(t *testing.T) {
+	t.Run("with HTTPS port 80 still forwards: the Domain adds the redirect once 443 serves", func(t *testing.T) {
 		r := mustRunService(t, func(a *AppServiceArgs) { a.HTTPS = true }, nil)
 		l := one(t, r.res, awstype.LbListener)
+		tg := one(t, r.res, awstype.LbTargetGroup)
 		actions, _ := l.Input("defaultActions").([]any)
-		got, _ := json.Marshal(actions)
-		if want := `[{"redirect":{"port":"443","protocol":"HTTPS","statusCode":"HTTP_301"},"type":"redirect"}]`; string(got) != want {
-			t.Errorf("default actions = %s\nwant %s", got, want)
+		if a, _ := actions[0].(map[string]any); len(actions) != 1 || a["type"] != "forward" || a["targetGroupArn"] != tg.Outputs["arn"].StringValue() {
+			t.Errorf("listener %s default actions = %v, want one forward to the target group (a redirect now would take HTTP down while ACM validates)", l.Name, actions)
+		}
+		if got := r.svc.Target().HTTPListenerArn; got == nil {
+			t.Errorf("Target().HTTPListenerArn is nil, want the port-80 listener for the Domain's redirect rule")
 		}
 		// The target group must be on the ALB before ECS creates the service.
 		rule := one(t, r.res, awstype.LbListenerRule)

@@ -53,6 +53,9 @@ type migrationArgs struct {
 	TaskRole         pulumi.StringOutput
 	AppLogGroup      pulumi.StringOutput
 	StreamPrefix     string
+	// DependsOn is what RunTask and the task need first: the cluster's capacity providers and
+	// the database's ingress rule for the tasks.
+	DependsOn []pulumi.Resource
 }
 
 // migrationRunnerPolicy lets the runner start only the migrate family in this cluster, follow
@@ -151,5 +154,5 @@ func newMigrationRunner(ctx *pulumi.Context, name string, m migrationArgs, paren
 		// CREATE_ONLY: invoked on create and replace only; a new revision replaces it.
 		LifecycleScope: pulumi.String("CREATE_ONLY"),
 		Triggers:       pulumi.StringMap{"migrateTaskDefinition": m.TaskDefinition},
-	}, parent)
+	}, parent, pulumi.DependsOn(m.DependsOn))
 }

@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/awstype"
+	"github.com/rails-infra/rails-infra/internal/mockengine"
 )
 
 const (
@@ -60,6 +63,47 @@ func TestMigrationRunnerExistsOnlyWithTheFlagAndAnImage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMigrationRunsOnlyOnceRunTaskAndTheDatabaseAdmitTheTask(t *testing.T) {
+	r := mustRunService(t, func(a *AppServiceArgs) {
+		a.MigrateBeforeDeploy = true
+		a.Database.Allow = func(ctx *pulumi.Context, appSG pulumi.StringOutput) (pulumi.Resource, error) {
+			return vpc.NewSecurityGroupIngressRule(ctx, "db-from-app", &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: pulumi.String(testDBSG), IpProtocol: pulumi.String("tcp"),
+				FromPort: pulumi.Int(5432), ToPort: pulumi.Int(5432), ReferencedSecurityGroupId: appSG,
+			})
+		}
+	}, nil)
+	inv := one(t, r.res, awstype.LambdaInvocation)
+	service := one(t, r.res, awstype.EcsService)
+	providers := one(t, r.res, awstype.EcsClusterCapacityProviders)
+	rule := r.res.Find(awstype.VpcSecurityGroupIngressRule, "db-from-app")
+	if rule == nil {
+		t.Fatal("Database.Allow was not called: no db-from-app rule")
+	}
+	appSG := r.res.Find(awstype.Ec2SecurityGroup, "app-app")
+	if got := rule.Input("referencedSecurityGroupId"); appSG == nil || got != appSG.ID {
+		t.Errorf("db-from-app referencedSecurityGroupId = %v, want the tasks' group app-app", got)
+	}
+	for _, tc := range []struct {
+		name string
+		dep  *mockengine.Resource
+	}{
+		{"the migration waits for the cluster's capacity providers (RunTask asks for FARGATE)", providers},
+		{"the migration waits for the database to admit the tasks' security group", rule},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !slices.Contains(inv.DependsOn, tc.dep.URN) {
+				t.Errorf("%s DependsOn = %v, missing %s", inv.Name, inv.DependsOn, tc.dep.URN)
+			}
+		})
+	}
+	t.Run("the service also waits for the database to admit its tasks", func(t *testing.T) {
+		if !slices.Contains(service.DependsOn, rule.URN) {
+			t.Errorf("%s DependsOn = %v, missing %s", service.Name, service.DependsOn, rule.URN)
+		}
+	})
 }
 
 // migrating runs the service with the flag on and an image.

@@ -10,17 +10,18 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// rotationEventPattern matches a successful rotation of exactly this secret. Secrets Manager
-// logs RotationSucceeded as a service event; both CloudTrail detail types are accepted.
+// rotationEventPattern matches the moment a rotation takes effect for exactly this secret: the
+// AWSCURRENT staging label moving to the new version. Secrets Manager publishes this "Secret Label
+// Updated" event directly to the default event bus, with the secret's ARN in resources; unlike
+// CloudTrail-derived events (RotationSucceeded) it needs no trail, and it is on for every secret by
+// default. https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
+// and https://docs.aws.amazon.com/secretsmanager/latest/userguide/secret-event-notifications.html
 func rotationEventPattern(secretArn string) (string, error) {
 	b, err := json.Marshal(map[string]any{
 		"source":      []string{"aws.secretsmanager"},
-		"detail-type": []string{"AWS Service Event via CloudTrail", "AWS API Call via CloudTrail"},
-		"detail": map[string]any{
-			"eventSource":         []string{"secretsmanager.amazonaws.com"},
-			"eventName":           []string{"RotationSucceeded"},
-			"additionalEventData": map[string]any{"SecretId": []string{secretArn}},
-		},
+		"detail-type": []string{"Secret Label Updated"},
+		"resources":   []string{secretArn},
+		"detail":      map[string]any{"labelUpdated": []string{"AWSCURRENT"}},
 	})
 	return string(b), err
 }

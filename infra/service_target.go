@@ -10,6 +10,9 @@ type AppTarget struct {
 	// LoadBalancerSecurityGroupID gets an HTTPS egress rule with OIDC (the ALB calls the IdP).
 	LoadBalancerSecurityGroupID pulumi.StringInput
 	TargetGroupArn              pulumi.StringInput
+	// HTTPListenerArn is the port-80 listener: it forwards until the Domain's 443 listener serves,
+	// then the Domain adds a rule on it that redirects to HTTPS.
+	HTTPListenerArn pulumi.StringInput
 	// HealthCheckPath is the target group's health check path (plain: it becomes a listener rule).
 	HealthCheckPath string
 }

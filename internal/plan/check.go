@@ -185,7 +185,7 @@ var Rules = []Rule{
 	{
 		ID: "http-redirects-https", Types: []string{awstype.LbListener, awstype.LbLoadBalancer},
 		Summary: "prod serves HTTPS, and wherever HTTPS is served, plain HTTP only answers a 301 to it",
-		Fix:     "in prod set domainName/hostedZoneName (the Domain component adds the 443 listener); give the HTTP listener a default action {type: redirect, redirect: {protocol: HTTPS, port: \"443\", statusCode: HTTP_301}}",
+		Fix:     "in prod set domainName/hostedZoneName (the Domain component adds the 443 listener); give the HTTP listener a default action, or a catch-all rule (path /*) added after the 443 listener, {type: redirect, redirect: {protocol: HTTPS, port: \"443\", statusCode: HTTP_301}}",
 		Check:   checkHTTPRedirect,
 	},
 	{
@@ -487,7 +487,7 @@ func checkHTTPRedirect(g *Graph, r *Resource) []string {
 	if r.str("protocol") != "HTTP" || (!g.IsProd() && !httpsListeners(g)) {
 		return nil
 	}
-	acts := r.list("defaultActions")
+	acts := append(r.list("defaultActions"), catchAllRuleActions(g, r)...)
 	for _, a := range acts {
 		m, _ := a.(map[string]any)
 		if m["type"] != "redirect" {
@@ -499,7 +499,31 @@ func checkHTTPRedirect(g *Graph, r *Resource) []string {
 			return nil
 		}
 	}
-	return []string{"the HTTP listener's default action is not a 301 redirect to HTTPS"}
+	return []string{"the HTTP listener's default action is not a 301 redirect to HTTPS, and no catch-all rule (path /*) on it redirects"}
+}
+
+// catchAllRuleActions are the actions of the rules on listener whose only condition is the
+// path pattern "/*" or "*": the Domain redirects port 80 with such a rule, added only once its
+// 443 listener serves. A more specific rule (the health path) may still forward before it.
+func catchAllRuleActions(g *Graph, listener *Resource) []any {
+	var acts []any
+	for _, rule := range g.OfType(awstype.LbListenerRule) {
+		// Without a recorded link (a plain ARN), any rule counts.
+		if deps := rule.PropertyDeps["listenerArn"]; len(deps) > 0 && !slices.Contains(deps, listener.URN) {
+			continue
+		}
+		conds := rule.list("conditions")
+		if len(conds) != 1 {
+			continue
+		}
+		c, _ := conds[0].(map[string]any)
+		pp, _ := c["pathPattern"].(map[string]any)
+		vals, _ := pp["values"].([]any)
+		if len(c) == 1 && len(vals) == 1 && (vals[0] == "/*" || vals[0] == "*") {
+			acts = append(acts, rule.list("actions")...)
+		}
+	}
+	return acts
 }
 
 func checkBucketTLSOnly(g *Graph, r *Resource) []string {

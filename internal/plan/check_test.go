@@ -36,6 +36,63 @@ func find(g *Graph, typ string) *Resource {
 	return nil
 }
 
+// redirectByRule moves the fixture's port-80 redirect into a rule on that listener, as the
+// Domain builds it: the listener forwards, a catch-all rule redirects with the given action.
+func redirectByRule(g *Graph, path string, action map[string]any) {
+	for _, l := range g.OfType(awstype.LbListener) {
+		if l.Inputs["protocol"] != "HTTP" {
+			continue
+		}
+		l.Inputs["defaultActions"] = []any{map[string]any{"type": "forward"}}
+		rule := res(awstype.LbListenerRule, "domain-http-to-https", map[string]any{
+			"priority":   50000.0,
+			"conditions": []any{map[string]any{"pathPattern": map[string]any{"values": []any{path}}}},
+			"actions":    []any{action},
+		})
+		rule.PropertyDeps = map[string][]string{"listenerArn": {l.URN}}
+		g.Resources = append(g.Resources, rule)
+	}
+}
+
+var redirect301 = map[string]any{"type": "redirect", "redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+
+func TestHTTPRedirectMayBeACatchAllRuleOnThePort80Listener(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		path   string
+		action map[string]any
+		onPort int // the listener the rule is linked to
+		ok     bool
+	}{
+		{"a catch-all 301 rule on the port-80 listener passes", "/*", redirect301, 80, true},
+		{"a rule on a narrower path leaves the rest of the site on plain HTTP", "/admin/*", redirect301, 80, false},
+		{"a catch-all rule with a 302 is not permanent", "/*", map[string]any{"type": "redirect",
+			"redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_302"}}, 80, false},
+		{"a catch-all redirect on another listener does not count", "/*", redirect301, 443, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := compliantStack("prod")
+			redirectByRule(g, tc.path, tc.action)
+			if tc.onPort == 443 {
+				for _, l := range g.OfType(awstype.LbListener) {
+					if l.Inputs["protocol"] == "HTTPS" {
+						find(g, awstype.LbListenerRule).PropertyDeps["listenerArn"] = []string{l.URN}
+					}
+				}
+			}
+			var got []string
+			for _, v := range Check(g) {
+				if v.Rule == "http-redirects-https" {
+					got = append(got, fmt.Sprint(v))
+				}
+			}
+			if ok := len(got) == 0; ok != tc.ok {
+				t.Errorf("http-redirects-https passes = %v, want %v; violations: %v", ok, tc.ok, got)
+			}
+		})
+	}
+}
+
 func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 	cases := []struct {
 		rule, env string
