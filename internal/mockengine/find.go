@@ -2,6 +2,7 @@ package mockengine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -18,6 +19,8 @@ func (m *Recorder) One(token string) (*Resource, error) {
 	for i, r := range rs {
 		names[i] = r.Name
 	}
+	// Registration order is not deterministic (the SDK registers from goroutines).
+	slices.Sort(names)
 	return nil, fmt.Errorf("%s count = %d, want 1 (found: [%s])", token, len(rs), strings.Join(names, ", "))
 }
 

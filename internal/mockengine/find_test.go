@@ -28,8 +28,10 @@ func TestOneFindsTheOnlyResourceOrSaysWhatItFound(t *testing.T) {
 	if r, err := res.One(awstype.CloudWatchMetricAlarm); err != nil || r.Name != "alarm" {
 		t.Errorf("One(alarm) = %v, %v; want the alarm", r, err)
 	}
-	if got := res.OfType(awstype.CloudWatchLogGroup)[0].Output("name"); got != "a" {
-		t.Errorf("Output(name) = %v, want a", got)
+	for _, r := range res.OfType(awstype.CloudWatchLogGroup) {
+		if got := r.Output("name"); got != r.Name {
+			t.Errorf("%s Output(name) = %v, want %s", r.Name, got, r.Name)
+		}
 	}
 	_, err = res.One(awstype.CloudWatchLogGroup)
 	if err == nil || !strings.Contains(err.Error(), "count = 2, want 1 (found: [a, b])") {
