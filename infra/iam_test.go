@@ -42,7 +42,7 @@ func TestIAMRoles(t *testing.T) {
 	r := mustRunService(t, nil, nil)
 	execRole := r.res.Find("aws:iam/role:Role", "app-execution")
 	taskRole := r.res.Find("aws:iam/role:Role", "app-task")
-	bucketArn := one(t, r.res, "aws:s3/bucketV2:BucketV2").Outputs["arn"].StringValue()
+	bucketArn := r.res.Find("aws:s3/bucketV2:BucketV2", "app-uploads").Outputs["arn"].StringValue()
 	execPolicy := parsePolicy(t, r.res.Find("aws:iam/rolePolicy:RolePolicy", "app-execution"), "policy")
 	taskPolicyDoc := parsePolicy(t, r.res.Find("aws:iam/rolePolicy:RolePolicy", "app-task"), "policy")
 

@@ -46,7 +46,7 @@ func TestWebContainerDefinition(t *testing.T) {
 	r := mustRunService(t, nil, map[string]string{"SMTP_PASSWORD": smtp})
 	c := containerDefs(t, r.res, "app")
 	env := envMap(c)
-	bucket := one(t, r.res, "aws:s3/bucketV2:BucketV2").ID
+	bucket := r.res.Find("aws:s3/bucketV2:BucketV2", "app-uploads").ID
 	logGroup := one(t, r.res, "aws:cloudwatch/logGroup:LogGroup").Outputs["name"].StringValue()
 
 	t.Run("the environment is exactly what Rails needs plus appEnv", func(t *testing.T) {

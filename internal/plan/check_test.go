@@ -87,6 +87,10 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"log-retention", "dev", func(g *Graph) { delete(find(g, tLogGroup).Inputs, "retentionInDays") }},
 		{"alb-drop-invalid-headers", "dev", func(g *Graph) { find(g, tLoadBalancer).Inputs["dropInvalidHeaderFields"] = false }},
+		{"alb-access-logs", "prod", func(g *Graph) { delete(find(g, tLoadBalancer).Inputs, "accessLogs") }},
+		{"alb-access-logs", "prod", func(g *Graph) {
+			find(g, tLoadBalancer).Inputs["accessLogs"] = map[string]any{"enabled": false, "bucket": "b"}
+		}},
 		{"https-tls13", "dev", func(g *Graph) {
 			for _, l := range g.OfType(tListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
@@ -308,7 +312,7 @@ func TestWaiverConfigIsValidated(t *testing.T) {
 	cases := []struct {
 		name, value, mention string
 	}{
-		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alb-drop-invalid-headers"},
+		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alb-access-logs, alb-drop-invalid-headers"},
 		{"a waiver without a reason is rejected", `{"log-retention":""}`, "has no reason"},
 		{"a waiver with a blank reason is rejected", `{"log-retention":"   "}`, "has no reason"},
 		{"a list instead of a map is rejected", `["log-retention"]`, "map of NAME: value"},
