@@ -20,7 +20,7 @@ type bucketArgs struct {
 // newUploadsBucket is a private, encrypted, versioned bucket reachable only over TLS and
 // only through IAM (no ACLs, no public policy).
 func newUploadsBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, error) {
-	b, err := newPrivateBucket(ctx, name, a, func(arn string) PolicyDocument { return tlsOnlyBucketPolicy(arn) }, parent)
+	b, err := newPrivateBucket(ctx, name, a, tlsOnlyBucketPolicy, parent)
 	if err != nil {
 		return nil, err
 	}
