@@ -76,7 +76,7 @@ var stackExpectations = map[string]struct {
 	flowDays float64
 }{
 	"dev":  {env: infra.EnvDev, nat: "Single", azs: 2, cidr: "10.0.0.0/16", flowDays: 14},
-	"prod": {env: infra.EnvProd, nat: "OnePerAz", azs: 2, cidr: "10.1.0.0/16", flowDays: 90},
+	"prod": {env: infra.EnvProd, nat: "OnePerAz", azs: 2, cidr: "10.1.0.0/16", flowDays: 365},
 }
 
 func TestEveryStackFileRunsUnderMocks(t *testing.T) {
@@ -259,7 +259,7 @@ var badConfig = []struct {
 	{"a health path longer than a listener path pattern on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/" + strings.Repeat("a", 200)}, "rails-infra:healthCheckPath", "at most 128 characters"},
 	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
 	// --- policy ---
-	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-drop-invalid-headers"},
+	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-access-logs, alb-drop-invalid-headers"},
 	{"a waiver with a misspelled rule id", "", map[string]string{"rails-infra:policyWaivers": `{"log_retention":"kept by law"}`}, "rails-infra:policyWaivers", "not a policy rule id"},
 	{"a waiver without a reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":""}`}, "rails-infra:policyWaivers", "has no reason"},
 	{"a waiver with a blank reason", "", map[string]string{"rails-infra:policyWaivers": `{"sg-open-ingress":"   "}`}, "rails-infra:policyWaivers", "has no reason"},

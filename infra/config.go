@@ -566,7 +566,7 @@ func (r *reader) parseSecret(f field, raw string, target reflect.Value) bool {
 				fmt.Sprintf("pulumi config rm %s && pulumi config set --secret %s <value>", f.key, f.key))
 		}
 		if rule, ok := secretRules[f.key]; ok {
-			if reason, fix := rule(strings.TrimSpace(raw)); reason != "" {
+			if reason, fix := rule("", strings.TrimSpace(raw)); reason != "" {
 				secretFail(reason, fix)
 			}
 		}
@@ -590,16 +590,22 @@ func (r *reader) parseSecret(f field, raw string, target reflect.Value) bool {
 			secretFail(fmt.Sprintf("entry %q must be a non-empty string.", name), fix)
 			continue
 		}
+		if rule, ok := secretRules[f.key]; ok {
+			if reason, fix := rule(name, s); reason != "" {
+				secretFail(reason, fix)
+			}
+		}
 		out.SetMapIndex(reflect.ValueOf(name), reflect.ValueOf(pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)).Convert(stringInputType))
 	}
 	target.Set(out)
 	return true
 }
 
-// secretRules check a secret's plain text, which only the config layer ever sees; each returns
-// the reason and the fix, or "".
-var secretRules = map[string]func(string) (string, string){
+// secretRules check a secret's plain text, which only the config layer ever sees; each gets the
+// map entry's name ("" for a plain secret) and the value, and returns the reason and the fix, or "".
+var secretRules = map[string]func(entry, raw string) (string, string){
 	"secretKeyBase": secretKeyBaseProblem,
+	"appSecrets":    appSecretValueProblem,
 }
 
 // formProblem reports a value of the wrong form for its field's type.

@@ -1,9 +1,12 @@
 package infra
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,6 +105,10 @@ func TestServiceConfigRejects(t *testing.T) {
 		{"a negative grace period", "dev", map[string]string{"healthCheckGraceSeconds": "-1"}, nil, "healthCheckGraceSeconds", "from 0 to 3600"},
 		{"a deregistration delay over an hour", "dev", map[string]string{"deregistrationDelaySeconds": "3601"}, nil, "deregistrationDelaySeconds", "from 0 to 3600"},
 		{"readonlyRootFilesystem as yes", "dev", map[string]string{"readonlyRootFilesystem": "yes"}, nil, "readonlyRootFilesystem", "true or false"},
+		{"spot with ARM64, which Fargate Spot never places", "dev", map[string]string{"spot": "true", "cpuArchitecture": "ARM64"}, nil, "spot", "Fargate Spot runs only X86_64"},
+		{"61 allowed CIDRs on port 80, over 60 rules per security group", "dev", map[string]string{"allowedCidrs": cidrList(61)}, nil, "allowedCidrs", "61 inbound rules"},
+		{"31 allowed CIDRs in prod, where 80 and 443 make 62 rules", "prod", map[string]string{"allowedCidrs": cidrList(31)}, nil, "allowedCidrs", "62 inbound rules (one per CIDR on each of ports 80, 443)"},
+		{"an appSecrets value over the 4 KB Standard SSM tier", "dev", map[string]string{"appSecrets": `{"TLS_CERT":"` + strings.Repeat("a", 4097) + `"}`}, []string{"appSecrets"}, "appSecrets", "at most 4096 bytes"},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, tc.stack, tc.values, secret(tc.secret...))
@@ -146,6 +153,28 @@ func TestServiceConfigRejects(t *testing.T) {
 		s.defaults()
 		if *s.DesiredCount != 0 || *s.HealthCheckGraceSeconds != 0 || *s.ContainerInsights {
 			t.Errorf("after defaults(): desired %d, grace %d, insights %v; want 0, 0, false", *s.DesiredCount, *s.HealthCheckGraceSeconds, *s.ContainerInsights)
+		}
+	})
+	t.Run("limits are inclusive: 60 CIDRs on 80, 30 on 80 and 443, and a 4096-byte secret pass", func(t *testing.T) {
+		for _, tc := range []struct {
+			stack  string
+			values map[string]string
+			secret []string
+		}{
+			{"dev", map[string]string{"allowedCidrs": cidrList(60)}, nil},
+			{"prod", map[string]string{"allowedCidrs": cidrList(30)}, nil},
+			{"dev", map[string]string{"appSecrets": `{"TLS_CERT":"` + strings.Repeat("a", 4096) + `"}`}, []string{"appSecrets"}},
+		} {
+			if _, err := parseConfig(t, tc.stack, tc.values, secret(tc.secret...)); err != nil {
+				t.Errorf("%s %v: err = %v, want none", tc.stack, slices.Collect(maps.Keys(tc.values)), err)
+			}
+		}
+	})
+	t.Run("spot with X86_64 and on-demand ARM64 pass", func(t *testing.T) {
+		for _, v := range []map[string]string{{"spot": "true", "cpuArchitecture": "X86_64"}, {"cpuArchitecture": "ARM64"}} {
+			if _, err := parseConfig(t, "dev", v); err != nil {
+				t.Errorf("%v: err = %v, want none", v, err)
+			}
 		}
 	})
 	t.Run("a secret problem never prints the value", func(t *testing.T) {
@@ -210,4 +239,14 @@ func TestSecretLookingEnvNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cidrList is n distinct /24 blocks as a JSON list.
+func cidrList(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("10.%d.%d.0/24", i/256, i%256)
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
 }

@@ -23,9 +23,9 @@ func TestNetworkDefaultsFollowTheEnvironment(t *testing.T) {
 		retention int
 	}{
 		{"a dev stack shares one NAT gateway", "dev", nil, EnvDev, NatSingle, 14},
-		{"a stack named prod is prod with a NAT per AZ", "prod", nil, EnvProd, NatOnePerAz, 90},
-		{"a stack named production is prod too", "production", nil, EnvProd, NatOnePerAz, 90},
-		{"environment prod on any stack name gets prod defaults", "live", map[string]string{"rails-infra:environment": "prod"}, EnvProd, NatOnePerAz, 90},
+		{"a stack named prod is prod with a NAT per AZ", "prod", nil, EnvProd, NatOnePerAz, 365},
+		{"a stack named production is prod too", "production", nil, EnvProd, NatOnePerAz, 365},
+		{"environment prod on any stack name gets prod defaults", "live", map[string]string{"rails-infra:environment": "prod"}, EnvProd, NatOnePerAz, 365},
 		{"explicit values win over environment defaults", "prod", map[string]string{"rails-infra:natGateways": "Single", "rails-infra:flowLogRetentionDays": "30"}, EnvProd, NatSingle, 30},
 	}
 	for _, tc := range cases {

@@ -30,7 +30,7 @@ func TestIAMRoles(t *testing.T) {
 	r := mustRunService(t, nil, nil)
 	execRole := r.res.Find(awstype.IamRole, "app-execution")
 	taskRole := r.res.Find(awstype.IamRole, "app-task")
-	bucketArn := one(t, r.res, awstype.S3BucketV2).Outputs["arn"].StringValue()
+	bucketArn := r.res.Find(awstype.S3BucketV2, "app-uploads").Outputs["arn"].StringValue()
 	execPolicy := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-execution"), "policy", policyVersion)
 	taskPolicyDoc := policyOf(t, r.res.Find(awstype.IamRolePolicy, "app-task"), "policy", policyVersion)
 

@@ -63,7 +63,7 @@ type NetworkArgs struct {
 	// An S3 gateway endpoint is always added: it is free and carries ECR image layers.
 	VpcEndpoints bool `config:"vpcEndpoints"`
 	// FlowLogRetentionDays keeps VPC flow logs this long. Default Profile.FlowLogRetentionDays
-	// (dev 14, prod 90). Valid: CloudWatchRetentionDays.
+	// (dev 14, prod 365). Valid: CloudWatchRetentionDays.
 	FlowLogRetentionDays int `config:"flowLogRetentionDays"`
 }
 

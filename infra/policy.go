@@ -11,6 +11,7 @@ import (
 // them; a test there keeps both lists equal). They live here so a waiver for an unknown rule is a
 // config problem under `pulumi up` too, not only under `plan`.
 var PolicyRuleIDs = []string{
+	"alb-access-logs",
 	"alb-drop-invalid-headers",
 	"default-sg-locked",
 	"ecr-scan-on-push",

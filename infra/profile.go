@@ -39,6 +39,8 @@ type Profile struct {
 	MaxCount          int  // maxCount
 	LogRetentionDays  int  // logRetentionDays
 	ContainerInsights bool // containerInsights
+	// AlbAccessLogDays keeps the ALB's access logs this long (S3 lifecycle expiry); not a setting.
+	AlbAccessLogDays int
 
 	// Enforced, not settings.
 	// Protect: Pulumi protect on the database, deletion protection on the ALB, the uploads bucket
@@ -60,14 +62,14 @@ var Profiles = map[Environment]Profile{
 		NatGateways: NatSingle, FlowLogRetentionDays: 14,
 		DbMultiAz: false, DbBackupRetentionDays: 1, DbDeletionProtection: false, DbFinalSnapshot: false,
 		DbApplyImmediately: true, DbPerformanceInsights: false,
-		DesiredCount: 1, MinCount: 1, MaxCount: 2, LogRetentionDays: 30, ContainerInsights: false,
+		DesiredCount: 1, MinCount: 1, MaxCount: 2, LogRetentionDays: 30, ContainerInsights: false, AlbAccessLogDays: 14,
 		Protect: false, ImmutableImageTags: false, RequireDomain: false, AllowSpot: true,
 	},
 	EnvProd: {
-		NatGateways: NatOnePerAz, FlowLogRetentionDays: 90,
+		NatGateways: NatOnePerAz, FlowLogRetentionDays: 365,
 		DbMultiAz: true, DbBackupRetentionDays: 14, DbDeletionProtection: true, DbFinalSnapshot: true,
 		DbApplyImmediately: false, DbPerformanceInsights: true,
-		DesiredCount: 2, MinCount: 2, MaxCount: 6, LogRetentionDays: 365, ContainerInsights: true,
+		DesiredCount: 2, MinCount: 2, MaxCount: 6, LogRetentionDays: 365, ContainerInsights: true, AlbAccessLogDays: 365,
 		Protect: true, ImmutableImageTags: true, RequireDomain: true, AllowSpot: false,
 	},
 }

@@ -259,6 +259,7 @@ func (b *appServiceBuild) loadBalancer() error {
 		DeregistrationDelaySeconds: *a.DeregistrationDelaySeconds,
 		IdleTimeoutSeconds:         a.IdleTimeoutSeconds,
 		DeletionProtection:         ProfileOf(a.Environment).Protect,
+		AccessLogs:                 accessLogsArgs{Account: a.Account, Protect: ProfileOf(a.Environment).Protect, ExpireDays: ProfileOf(a.Environment).AlbAccessLogDays},
 	}, b.parent)
 	return err
 }

@@ -143,7 +143,8 @@ type AppServiceArgs struct {
 	// AppEnv are plain env vars. Names must not be reserved or look secret; values must not
 	// hold credentials.
 	AppEnv map[string]string `config:"appEnv" example:"FEATURE_FLAG enabled"`
-	// AppSecrets are env name -> secret value, stored as SSM SecureStrings.
+	// AppSecrets are env name -> secret value, stored as Standard-tier SSM SecureStrings.
+	// Valid: each value at most MaxStandardParameterBytes (appSecretValueProblem, on the plain text).
 	AppSecrets map[string]pulumi.StringInput `config:"appSecrets,secret" example:"SMTP_PASSWORD"`
 	// SecretKeyBase for Rails. Default: generated once and kept (see newSecrets).
 	// Valid: at least MinSecretKeyBaseLength characters (secretKeyBaseProblem, on the plain text).
@@ -221,6 +222,12 @@ func (a *AppServiceArgs) problems() []FieldProblem {
 	retentionProblem(&ps, "LogRetentionDays", a.LogRetentionDays, p.LogRetentionDays)
 	if a.Spot && !p.AllowSpot {
 		ps.add("Spot", "true", "FARGATE_SPOT can stop every task at two minutes' notice; it is for dev stacks only.", removeField("Spot"))
+	} else if a.Spot && a.CPUArchitecture == ArchARM64 {
+		// ECS developer guide, "Fargate capacity providers": Linux tasks with the ARM64
+		// architecture don't support Fargate Spot. The service would never place a task, so
+		// this is rejected rather than silently run on on-demand FARGATE.
+		ps.add("Spot", "true", "with {CPUArchitecture} ARM64 would never place a task: Fargate Spot runs only X86_64 Linux tasks. Use on-demand FARGATE for ARM64 (Graviton is already cheaper per vCPU), or X86_64 on spot.",
+			removeField("Spot").or(setTo("CPUArchitecture", string(ArchX86))))
 	}
 	a.cidrProblems(&ps)
 	a.envProblems(&ps)
@@ -307,7 +314,20 @@ func (a *AppServiceArgs) cidrProblems(ps *problemList) {
 	if len(a.AllowedCidrs) == 0 {
 		ps.add("AllowedCidrs", "[]", "an empty list would make the load balancer unreachable.", first(DefaultAllowedCidr))
 	}
+	// newSecurityGroups writes one inbound rule per listener port and CIDR on the ALB's group.
+	// A stack that must have a domain (prod) serves HTTPS even before main.go sets HTTPS.
+	ports := listenerPorts(a.HTTPS || ProfileOf(a.Environment).RequireDomain)
+	if n := len(a.AllowedCidrs) * len(ports); n > MaxSecurityGroupInboundRules {
+		ps.add("AllowedCidrs", fmt.Sprintf("%d CIDRs", len(a.AllowedCidrs)),
+			fmt.Sprintf("would give the load balancer's security group %d inbound rules (one per CIDR on each of ports %s), over the AWS default quota of %d inbound rules per security group. Merge the ranges into fewer, wider CIDRs (at most %d with HTTPS, %d without).",
+				n, joinInts(ports), MaxSecurityGroupInboundRules, MaxSecurityGroupInboundRules/2, MaxSecurityGroupInboundRules),
+			first("203.0.113.0/24"))
+	}
 }
+
+// MaxSecurityGroupInboundRules is the VPC quota "Inbound or outbound rules per security group"
+// at its default (60 for IPv4). Raising the quota is possible but is not assumed.
+const MaxSecurityGroupInboundRules = 60
 
 // envProblems checks appEnv and appSecrets. Problems name an entry, never its value.
 func (a *AppServiceArgs) envProblems(ps *problemList) {

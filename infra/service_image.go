@@ -1,8 +1,17 @@
 package infra
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
@@ -86,13 +95,23 @@ func imageURI(ctx *pulumi.Context, name string, a AppServiceArgs, repo *ecr.Repo
 		if dockerfile == "" {
 			dockerfile = strings.TrimSuffix(a.AppBuildContext, "/") + "/Dockerfile"
 		}
+		buildArgs := map[string]string{"RAILS_ENV": "production", "PLATFORM": a.CPUArchitecture.DockerPlatform()}
+		tag, err := sourceTag(a.AppBuildContext, dockerfile, a.CPUArchitecture.DockerPlatform(), buildArgs)
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
 		img, err := ecrx.NewImage(ctx, name, &ecrx.ImageArgs{
 			RepositoryUrl: repo.RepositoryUrl,
-			Context:       pulumi.String(a.AppBuildContext),
-			Dockerfile:    pulumi.String(dockerfile),
-			Platform:      pulumi.String(a.CPUArchitecture.DockerPlatform()),
+			// Without a tag awsx names the image from a hash of the build inputs (paths and
+			// args), not of the sources: every rebuild would re-push one tag, which prod's
+			// immutable repository rejects and which in dev leaves the old digest untagged for
+			// the lifecycle rule to expire. The tag is a hash of the sources instead.
+			ImageTag:   pulumi.String(tag),
+			Context:    pulumi.String(a.AppBuildContext),
+			Dockerfile: pulumi.String(dockerfile),
+			Platform:   pulumi.String(a.CPUArchitecture.DockerPlatform()),
 			// PLATFORM feeds rails/Dockerfile's FROM --platform, which otherwise defaults to amd64.
-			Args: pulumi.StringMap{"RAILS_ENV": pulumi.String("production"), "PLATFORM": pulumi.String(a.CPUArchitecture.DockerPlatform())},
+			Args: pulumi.ToStringMap(buildArgs),
 		}, parent)
 		if err != nil {
 			return pulumi.StringOutput{}, err
@@ -125,8 +144,175 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service 
 			migrations = "pulumi up runs the migrations before the service rolls (migrateBeforeDeploy)."
 		}
 		if a.AppBuildContext != "" {
-			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine). %s", xs[1], a.AppBuildContext, migrations)
+			return fmt.Sprintf("Running %s, built from %s on every pulumi up (needs Docker on this machine) and tagged %s<hash of the sources>. %s "+
+				"Roll back to an earlier build by its tag (aws ecr describe-images --repository-name %s): "+
+				"pulumi config rm appBuildContext && pulumi config set imageTag %s<hash> && pulumi up.",
+				xs[1], a.AppBuildContext, SourceTagPrefix, migrations, repo[strings.Index(repo, "/")+1:], SourceTagPrefix)
 		}
 		return fmt.Sprintf("Running %s. Deploy a new version: %s. %s", xs[1], push, migrations)
 	}).(pulumi.StringOutput)
+}
+
+// SourceTagPrefix starts the tag of an image built from appBuildContext; the rest is sourceTag's hash.
+const SourceTagPrefix = "src-"
+
+// sourceTag is the image tag of a local build: a hash of every file the build sees (the context
+// less what its .dockerignore excludes, each file's path, executable bit and content), the
+// Dockerfile, the platform and the build args. The same sources give the same tag, so a
+// `pulumi up` without changes pushes nothing; changed sources give a new tag, so every build
+// stays in ECR under its own tag (until KeepImages newer ones) and a rollback can name it.
+func sourceTag(contextDir, dockerfile, platform string, buildArgs map[string]string) (string, error) {
+	h := sha256.New()
+	ignore, err := readDockerignore(contextDir)
+	if err != nil {
+		return "", err
+	}
+	add := func(kind, name string, r io.Reader) error {
+		fmt.Fprintf(h, "%s\x00%s\x00", kind, name)
+		if r == nil {
+			return nil
+		}
+		_, err := io.Copy(h, r)
+		h.Write([]byte{0})
+		return err
+	}
+	err = filepath.WalkDir(contextDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(contextDir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if ignore.skipsDir(rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ignore.excludes(rel) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return add("link", rel, strings.NewReader(target))
+		case info.Mode().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return add(fmt.Sprintf("file %o", info.Mode().Perm()&0o111), rel, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("appBuildContext %q: hashing the sources for the image tag: %w", contextDir, err)
+	}
+	df, err := os.Open(dockerfile)
+	if err != nil {
+		return "", fmt.Errorf("appDockerfile %q: %w", dockerfile, err)
+	}
+	defer df.Close()
+	if err := add("dockerfile", "", df); err != nil {
+		return "", err
+	}
+	_ = add("platform", platform, nil)
+	for _, k := range slices.Sorted(maps.Keys(buildArgs)) {
+		_ = add("arg", k+"="+buildArgs[k], nil)
+	}
+	return SourceTagPrefix + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// dockerignore is the subset of .dockerignore that sourceTag needs. It errs towards hashing
+// more: a file hashed needlessly only costs a rebuild, a file missed would reuse a stale tag.
+type dockerignore struct {
+	rules []ignoreRule
+	// all disables the ignore file when it has a pattern this reader cannot follow (**).
+	all bool
+}
+
+type ignoreRule struct {
+	pattern string
+	negate  bool
+}
+
+func readDockerignore(contextDir string) (dockerignore, error) {
+	b, err := os.ReadFile(filepath.Join(contextDir, ".dockerignore"))
+	if os.IsNotExist(err) {
+		return dockerignore{}, nil
+	} else if err != nil {
+		return dockerignore{}, err
+	}
+	var d dockerignore
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		r := ignoreRule{}
+		if strings.HasPrefix(line, "!") {
+			r.negate, line = true, line[1:]
+		}
+		r.pattern = strings.Trim(path.Clean("/"+strings.TrimSpace(line)), "/")
+		if strings.Contains(r.pattern, "**") {
+			return dockerignore{all: true}, nil
+		}
+		if _, err := path.Match(r.pattern, ""); err != nil || r.pattern == "" {
+			continue // docker rejects a malformed pattern; the build reports it
+		}
+		d.rules = append(d.rules, r)
+	}
+	return d, nil
+}
+
+// matches reports whether pattern matches rel or one of its parent directories.
+func (r ignoreRule) matches(rel string) bool {
+	for p := rel; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if ok, _ := path.Match(r.pattern, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// excludes applies the rules in order; the last that matches decides, as in docker.
+func (d dockerignore) excludes(rel string) bool {
+	if d.all {
+		return false
+	}
+	out := false
+	for _, r := range d.rules {
+		if r.matches(rel) {
+			out = !r.negate
+		}
+	}
+	return out
+}
+
+// skipsDir skips an excluded directory only when no "!" rule could bring back a file under it.
+func (d dockerignore) skipsDir(rel string) bool {
+	if !d.excludes(rel) {
+		return false
+	}
+	depth := strings.Count(rel, "/") + 1
+	for _, r := range d.rules {
+		parts := strings.Split(r.pattern, "/")
+		if !r.negate || len(parts) <= depth {
+			continue
+		}
+		if ok, _ := path.Match(strings.Join(parts[:depth], "/"), rel); ok {
+			return false
+		}
+	}
+	return true
 }

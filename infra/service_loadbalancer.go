@@ -122,6 +122,8 @@ type loadBalancerArgs struct {
 	DeregistrationDelaySeconds int
 	IdleTimeoutSeconds         int
 	DeletionProtection         bool
+	// AccessLogs configures the bucket the ALB writes its access logs to.
+	AccessLogs accessLogsArgs
 }
 
 type loadBalancer struct {
@@ -133,9 +135,13 @@ type loadBalancer struct {
 	Routes []pulumi.Resource
 }
 
-// newLoadBalancer builds an internet-facing ALB in the public subnets, an ip target group on
-// the container port, and the port-80 listener.
+// newLoadBalancer builds an internet-facing ALB in the public subnets that logs every request
+// to its own bucket, an ip target group on the container port, and the port-80 listener.
 func newLoadBalancer(ctx *pulumi.Context, name string, a loadBalancerArgs, parent pulumi.ResourceOption) (*loadBalancer, error) {
+	logs, err := newAccessLogsBucket(ctx, name+"-access-logs", a.AccessLogs, parent)
+	if err != nil {
+		return nil, err
+	}
 	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
 		Internal:                 pulumi.Bool(false),
@@ -145,7 +151,10 @@ func newLoadBalancer(ctx *pulumi.Context, name string, a loadBalancerArgs, paren
 		DropInvalidHeaderFields:  pulumi.Bool(true),
 		IdleTimeout:              pulumi.Int(a.IdleTimeoutSeconds),
 		EnableDeletionProtection: pulumi.Bool(a.DeletionProtection),
-	}, parent)
+		AccessLogs: &lb.LoadBalancerAccessLogsArgs{
+			Bucket: logs.Bucket.Bucket, Prefix: pulumi.String(AccessLogPrefix), Enabled: pulumi.Bool(true),
+		},
+	}, parent, pulumi.DependsOn(logs.Ready))
 	if err != nil {
 		return nil, err
 	}

@@ -138,10 +138,26 @@ func secretsDigest(key, dbSecretArn string, names []string, pairs []any) string 
 
 // secretKeyBaseProblem checks SECRET_KEY_BASE's plain text, which only the config reader sees
 // (config.go secretRules); a Go caller's value is an output and cannot be checked before deploy.
-func secretKeyBaseProblem(raw string) (reason, fix string) {
+func secretKeyBaseProblem(_, raw string) (reason, fix string) {
 	if raw != "" && len(raw) < MinSecretKeyBaseLength {
 		return fmt.Sprintf("is shorter than %d characters; Rails signs and encrypts cookies with it.", MinSecretKeyBaseLength),
 			"pulumi config set --secret secretKeyBase \"$(bin/rails secret)\" (or pulumi config rm secretKeyBase to have one generated)"
 	}
 	return "", ""
+}
+
+// MaxStandardParameterBytes is the value limit of an SSM Standard-tier parameter (4 KB; the
+// Advanced tier allows 8 KB but is charged per parameter per month, so it is not used).
+const MaxStandardParameterBytes = 4096
+
+// appSecretValueProblem checks one appSecrets value's plain text (config.go secretRules): each
+// is a Standard-tier SSM SecureString, which PutParameter refuses over 4 KB. It never quotes value.
+func appSecretValueProblem(name, raw string) (reason, fix string) {
+	if len(raw) <= MaxStandardParameterBytes {
+		return "", ""
+	}
+	return fmt.Sprintf("entry %q is %d bytes; each value is stored as a Standard-tier SSM parameter, which holds at most %d bytes "+
+			"(the Advanced tier costs money per parameter and is not used). Keep large material (certificates, key files) in S3 or split it into several entries.",
+			name, len(raw), MaxStandardParameterBytes),
+		fmt.Sprintf("pulumi config set --secret --path 'appSecrets.%s' <a value of at most %d bytes>", name, MaxStandardParameterBytes)
 }

@@ -19,7 +19,7 @@ func TestUploadsBucket(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRunService(t, func(a *AppServiceArgs) { a.Environment = envOf(tc.prod) }, nil)
-			b := one(t, r.res, awstype.S3BucketV2)
+			b := r.res.Find(awstype.S3BucketV2, "app-uploads")
 			if b.Input("forceDestroy") != tc.forceDestroy || b.Protect != tc.protect || b.RetainOnDelete != tc.protect {
 				t.Errorf("%s forceDestroy=%v protect=%v retainOnDelete=%v, want %v/%v/%v", b.Name, b.Input("forceDestroy"), b.Protect, b.RetainOnDelete, tc.forceDestroy, tc.protect, tc.protect)
 			}
@@ -29,16 +29,16 @@ func TestUploadsBucket(t *testing.T) {
 				awstype.S3BucketServerSideEncryptionConfigurationV2,
 				awstype.S3BucketVersioningV2, awstype.S3BucketPolicy,
 			} {
-				if x := one(t, r.res, token); x.RetainOnDelete != tc.prod {
+				if x := r.res.Find(token, "app-uploads"); x.RetainOnDelete != tc.prod {
 					t.Errorf("%s retainOnDelete = %v, want %v", x.Name, x.RetainOnDelete, tc.prod)
 				}
 			}
 		})
 	}
 	r := mustRunService(t, nil, nil)
-	bucket := one(t, r.res, awstype.S3BucketV2)
+	bucket := r.res.Find(awstype.S3BucketV2, "app-uploads")
 	t.Run("the public access block blocks all four ways", func(t *testing.T) {
-		pab := one(t, r.res, awstype.S3BucketPublicAccessBlock)
+		pab := r.res.Find(awstype.S3BucketPublicAccessBlock, "app-uploads")
 		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 			if pab.Input(k) != true {
 				t.Errorf("%s = %v, want true", k, pab.Input(k))
@@ -49,26 +49,26 @@ func TestUploadsBucket(t *testing.T) {
 		}
 	})
 	t.Run("ACLs are off (BucketOwnerEnforced)", func(t *testing.T) {
-		oc := one(t, r.res, awstype.S3BucketOwnershipControls)
+		oc := r.res.Find(awstype.S3BucketOwnershipControls, "app-uploads")
 		if rule, _ := oc.Input("rule").(map[string]any); rule["objectOwnership"] != "BucketOwnerEnforced" {
 			t.Errorf("ownership rule = %v", rule)
 		}
 	})
 	t.Run("objects are encrypted by default", func(t *testing.T) {
-		sse := one(t, r.res, awstype.S3BucketServerSideEncryptionConfigurationV2)
+		sse := r.res.Find(awstype.S3BucketServerSideEncryptionConfigurationV2, "app-uploads")
 		got, _ := json.Marshal(sse.Input("rules"))
 		if string(got) != `[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"AES256"}}]` {
 			t.Errorf("sse rules = %s", got)
 		}
 	})
 	t.Run("versioning is enabled", func(t *testing.T) {
-		v := one(t, r.res, awstype.S3BucketVersioningV2)
+		v := r.res.Find(awstype.S3BucketVersioningV2, "app-uploads")
 		if vc, _ := v.Input("versioningConfiguration").(map[string]any); vc["status"] != "Enabled" {
 			t.Errorf("versioning = %v", vc)
 		}
 	})
 	t.Run("the bucket policy denies every non-TLS request", func(t *testing.T) {
-		p := one(t, r.res, awstype.S3BucketPolicy)
+		p := r.res.Find(awstype.S3BucketPolicy, "app-uploads")
 		d := policyOf(t, p, "policy", policyVersion)
 		arn := bucket.Outputs["arn"].StringValue()
 		if len(d.Statement) != 1 {
@@ -80,9 +80,73 @@ func TestUploadsBucket(t *testing.T) {
 			string(cond) != `{"Bool":{"aws:SecureTransport":"false"}}` {
 			t.Errorf("statement = %+v", s)
 		}
-		pab := one(t, r.res, awstype.S3BucketPublicAccessBlock)
+		pab := r.res.Find(awstype.S3BucketPublicAccessBlock, "app-uploads")
 		if !slices.Contains(p.DependsOn, pab.URN) {
 			t.Errorf("bucket policy DependsOn = %v, want the public access block", p.DependsOn)
 		}
 	})
+}
+
+func TestAccessLogsBucket(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		prod       bool
+		expireDays float64
+	}{
+		{"dev keeps access logs 14 days and lets destroy delete them", false, 14},
+		{"prod keeps access logs 365 days and retains the bucket", true, 365},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRunService(t, func(a *AppServiceArgs) { a.Environment = envOf(tc.prod) }, nil)
+			const name = "app-access-logs"
+			b := r.res.Find(awstype.S3BucketV2, name)
+			if b == nil {
+				t.Fatalf("no bucket %s", name)
+			}
+			if b.Input("forceDestroy") != !tc.prod || b.Protect != tc.prod || b.RetainOnDelete != tc.prod {
+				t.Errorf("%s forceDestroy=%v protect=%v retainOnDelete=%v, want %v/%v/%v", name, b.Input("forceDestroy"), b.Protect, b.RetainOnDelete, !tc.prod, tc.prod, tc.prod)
+			}
+			pab := r.res.Find(awstype.S3BucketPublicAccessBlock, name)
+			for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+				if pab == nil || pab.Input(k) != true || pab.Input("bucket") != b.ID {
+					t.Fatalf("%s public access block %s missing or not true on the bucket", name, k)
+				}
+			}
+			// ALB access logs support SSE-S3 only, not SSE-KMS.
+			sse, _ := json.Marshal(r.res.Find(awstype.S3BucketServerSideEncryptionConfigurationV2, name).Input("rules"))
+			if string(sse) != `[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"AES256"}}]` {
+				t.Errorf("%s sse rules = %s, want SSE-S3", name, sse)
+			}
+			lc := r.res.Find("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", name)
+			rules, _ := lc.Input("rules").([]any)
+			rule, _ := rules[0].(map[string]any)
+			exp, _ := rule["expiration"].(map[string]any)
+			if len(rules) != 1 || rule["status"] != "Enabled" || exp["days"] != tc.expireDays || lc.Input("bucket") != b.ID {
+				t.Errorf("%s lifecycle rules = %v, want objects expiring after %v days", name, rules, tc.expireDays)
+			}
+			bp := r.res.Find(awstype.S3BucketPolicy, name)
+			d := policyOf(t, bp, "policy", policyVersion)
+			arn := b.Outputs["arn"].StringValue()
+			want := []Statement{tlsOnlyBucketPolicy(arn).Statement[0], {
+				Sid: "AllowELBAccessLogDelivery", Effect: "Allow",
+				// ap-northeast-1's ELB account (ELB user guide, regions before August 2022).
+				Principal: map[string]any{"AWS": "arn:aws:iam::582318560864:root"},
+				Action:    []string{"s3:PutObject"}, Resource: []string{arn + "/alb/AWSLogs/" + testAccount.AccountID + "/*"},
+			}}
+			gotJSON, _ := json.Marshal(d.Statement)
+			wantJSON, _ := json.Marshal(want)
+			if string(gotJSON) != string(wantJSON) {
+				t.Errorf("%s policy =\n  %s\nwant\n  %s", name, gotJSON, wantJSON)
+			}
+			alb := r.res.Find(awstype.LbLoadBalancer, "app")
+			logs, _ := alb.Input("accessLogs").(map[string]any)
+			if logs["enabled"] != true || logs["bucket"] != b.Outputs["bucket"].StringValue() || logs["prefix"] != AccessLogPrefix {
+				t.Errorf("ALB accessLogs = %v, want enabled into %s under %s/", logs, b.Outputs["bucket"].StringValue(), AccessLogPrefix)
+			}
+			// Enabling access logs fails until ELB may write to the bucket.
+			if !slices.Contains(alb.DependsOn, bp.URN) {
+				t.Errorf("ALB DependsOn = %v, want the access log bucket policy %s", alb.DependsOn, bp.URN)
+			}
+		})
+	}
 }

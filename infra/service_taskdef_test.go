@@ -47,7 +47,7 @@ func TestWebContainerDefinition(t *testing.T) {
 	r := mustRunService(t, nil, map[string]string{"SMTP_PASSWORD": smtp})
 	c := containerDefs(t, r.res, "app")
 	env := envMap(c)
-	bucket := one(t, r.res, awstype.S3BucketV2).ID
+	bucket := r.res.Find(awstype.S3BucketV2, "app-uploads").ID
 	logGroup := one(t, r.res, awstype.CloudWatchLogGroup).Outputs["name"].StringValue()
 
 	t.Run("the environment is exactly what Rails needs plus appEnv", func(t *testing.T) {

@@ -303,16 +303,21 @@ func TestImageSources(t *testing.T) {
 		arch     CPUArchitecture
 		platform string
 	}{{ArchX86, "linux/amd64"}, {ArchARM64, "linux/arm64"}} {
-		t.Run("a local build targets "+arch.platform+" on "+string(arch.arch), func(t *testing.T) {
+		t.Run("a local build targets "+arch.platform+" on "+string(arch.arch)+" under a tag from its sources", func(t *testing.T) {
+			app := writeApp(t, map[string]string{"Dockerfile": "FROM ruby", "Gemfile": "gem 'rails'"})
 			r := mustRunService(t, func(a *AppServiceArgs) {
-				a.ImageTag, a.AppBuildContext, a.CPUArchitecture = "", "../app", arch.arch
+				a.ImageTag, a.AppBuildContext, a.CPUArchitecture = "", app, arch.arch
 			}, nil)
 			img := one(t, r.res, "awsx:ecr:Image")
 			args, _ := img.Input("args").(map[string]any)
 			repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
-			if img.Input("platform") != arch.platform || args["RAILS_ENV"] != "production" || args["PLATFORM"] != arch.platform || img.Input("context") != "../app" ||
-				img.Input("dockerfile") != "../app/Dockerfile" || img.Input("repositoryUrl") != repo {
+			if img.Input("platform") != arch.platform || args["RAILS_ENV"] != "production" || args["PLATFORM"] != arch.platform || img.Input("context") != app ||
+				img.Input("dockerfile") != app+"/Dockerfile" || img.Input("repositoryUrl") != repo {
 				t.Errorf("image inputs = %v", mockengine.PlainMap(img.Inputs, true))
+			}
+			want, err := sourceTag(app, app+"/Dockerfile", arch.platform, map[string]string{"RAILS_ENV": "production", "PLATFORM": arch.platform})
+			if tag, _ := img.Input("imageTag").(string); err != nil || tag != want || !imageTagPattern.MatchString(tag) {
+				t.Errorf("%s imageTag = %v, want the sources' tag %q (err %v): without one awsx re-pushes one tag on every build", img.Name, img.Input("imageTag"), want, err)
 			}
 			td := r.res.Find(awstype.EcsTaskDefinition, "app")
 			rp, _ := td.Input("runtimePlatform").(map[string]any)
@@ -322,7 +327,7 @@ func TestImageSources(t *testing.T) {
 			if got := exportString(t, r.res, "image"); !strings.HasPrefix(got, repo+"@sha256:") {
 				t.Errorf("image = %q, want the built digest in %s", got, repo)
 			}
-			if next := exportString(t, r.res, "nextStep"); !strings.Contains(next, "built from ../app on every pulumi up") {
+			if next := exportString(t, r.res, "nextStep"); !strings.Contains(next, "built from "+app+" on every pulumi up") || !strings.Contains(next, "pulumi config set imageTag src-") {
 				t.Errorf("nextStep = %q, want it to say the image builds on pulumi up", next)
 			}
 		})

@@ -411,6 +411,17 @@ func (m *Recorder) invoke(token string, args resource.PropertyMap) (map[string]a
 		return map[string]any{"id": region, "ids": ids, "vpcId": str(args, "vpcId")}, nil
 	case awstype.Route53GetZone:
 		return m.zone(args)
+	case "aws:elb/getServiceAccount:getServiceAccount":
+		// The provider's table of ELB log delivery accounts, for the regions tests use (ELB user
+		// guide, "Enable access logs for your Application Load Balancer").
+		if r := str(args, "region"); r != "" {
+			region = r
+		}
+		id, ok := map[string]string{"ap-northeast-1": "582318560864", "ap-northeast-3": "383597477331", "us-east-1": "127311923021"}[region]
+		if !ok {
+			return nil, fmt.Errorf("mockengine: getServiceAccount: no ELB account known for region %q", region)
+		}
+		return map[string]any{"id": id, "arn": "arn:aws:iam::" + id + ":root", "region": region}, nil
 	}
 	return nil, fmt.Errorf("mockengine: unexpected invoke %s (args %v): the program called a data source this harness does not answer; add a realistic answer in internal/mockengine/answers.go", token, PlainMap(args, true))
 }

@@ -157,6 +157,24 @@ var Rules = []Rule{
 		},
 	},
 	{
+		ID: "alb-access-logs", Types: []string{awstype.LbLoadBalancer},
+		Summary: "in prod the ALB writes access logs to S3 (who called what, kept a year)",
+		Fix:     "set accessLogs {enabled: true, bucket: <a TLS-only, SSE-S3 bucket whose policy lets the region's ELB account write>} on the load balancer, depending on that bucket policy",
+		Check: func(g *Graph, r *Resource) []string {
+			if t := r.str("loadBalancerType"); !g.IsProd() || (t != "" && t != "application") {
+				return nil
+			}
+			var out []string
+			if !isTrue(r, "accessLogs", "enabled") {
+				out = append(out, "accessLogs.enabled is not true")
+			}
+			if r.in("accessLogs", "bucket") == nil {
+				out = append(out, "accessLogs has no bucket")
+			}
+			return out
+		},
+	},
+	{
 		ID: "alb-drop-invalid-headers", Types: []string{awstype.LbLoadBalancer},
 		Summary: "the ALB drops requests with invalid HTTP headers (request smuggling)",
 		Fix:     "set dropInvalidHeaderFields: true on the load balancer",

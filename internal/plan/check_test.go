@@ -146,6 +146,10 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"log-retention", "dev", func(g *Graph) { delete(find(g, awstype.CloudWatchLogGroup).Inputs, "retentionInDays") }},
 		{"alb-drop-invalid-headers", "dev", func(g *Graph) { find(g, awstype.LbLoadBalancer).Inputs["dropInvalidHeaderFields"] = false }},
+		{"alb-access-logs", "prod", func(g *Graph) { delete(find(g, awstype.LbLoadBalancer).Inputs, "accessLogs") }},
+		{"alb-access-logs", "prod", func(g *Graph) {
+			find(g, awstype.LbLoadBalancer).Inputs["accessLogs"] = map[string]any{"enabled": false, "bucket": "b"}
+		}},
 		{"https-tls13", "dev", func(g *Graph) {
 			for _, l := range g.OfType(awstype.LbListener) {
 				if l.Inputs["protocol"] == "HTTPS" {
@@ -367,7 +371,7 @@ func TestWaiverConfigIsValidated(t *testing.T) {
 	cases := []struct {
 		name, value, mention string
 	}{
-		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alb-drop-invalid-headers"},
+		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alb-access-logs, alb-drop-invalid-headers"},
 		{"a waiver without a reason is rejected", `{"log-retention":""}`, "has no reason"},
 		{"a waiver with a blank reason is rejected", `{"log-retention":"   "}`, "has no reason"},
 		{"a list instead of a map is rejected", `["log-retention"]`, "map of NAME: value"},

@@ -32,7 +32,8 @@ func graphOf(env string, rs ...*Resource) *Graph {
 // compliantStack is a whole stack as the components are specified to build it: every rule passes.
 func compliantStack(env string) *Graph {
 	albSG := res(awstype.Ec2SecurityGroup, "web-alb", nil)
-	lb := res(awstype.LbLoadBalancer, "web", map[string]any{"loadBalancerType": "application", "dropInvalidHeaderFields": true})
+	lb := res(awstype.LbLoadBalancer, "web", map[string]any{"loadBalancerType": "application", "dropInvalidHeaderFields": true,
+		"accessLogs": map[string]any{"enabled": true, "bucket": "web-access-logs-1a2b3c", "prefix": "alb"}})
 	lb.PropertyDeps = map[string][]string{"securityGroups": {albSG.URN}}
 	open80 := res(awstype.VpcSecurityGroupIngressRule, "web-alb-http", map[string]any{"cidrIpv4": "0.0.0.0/0", "fromPort": 80.0, "toPort": 80.0, "ipProtocol": "tcp"})
 	open80.PropertyDeps = map[string][]string{"securityGroupId": {albSG.URN}}
