@@ -611,12 +611,12 @@ var secretRules = map[string]func(entry, raw string) (string, string){
 // formProblem reports a value of the wrong form for its field's type.
 func (r *reader) formProblem(f field, example string) {
 	raw, _ := r.src.Get(qualify(f.key))
-	switch {
-	case isKind(r, f, reflect.Slice):
+	switch fieldKinds[f.key] {
+	case reflect.Slice:
 		r.fail(f.key, raw, "must be a list of strings.", fmt.Sprintf("pulumi config set --path '%s[0]' %s", f.key, f.example))
-	case isKind(r, f, reflect.Map):
+	case reflect.Map:
 		r.fail(f.key, raw, "must be a map of NAME: value.", fmt.Sprintf("pulumi config set --path '%s.%s'", f.key, f.example))
-	case isKind(r, f, reflect.Bool):
+	case reflect.Bool:
 		r.fail(f.key, raw, "must be true or false.", setFix(f.key, example))
 	default:
 		r.fail(f.key, raw, "must be a whole number.", setFix(f.key, example))
@@ -646,8 +646,6 @@ func fieldType(t reflect.Type, f field) reflect.Type {
 	}
 	return t.FieldByIndex(f.index).Type
 }
-
-func isKind(_ *reader, f field, k reflect.Kind) bool { return fieldKinds[f.key] == k }
 
 // configNames names the fields of one Args type by their config keys.
 type configNames struct{ t reflect.Type }

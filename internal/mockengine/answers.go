@@ -131,14 +131,11 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "defaultSecurityGroupId", "sg-"+hexID(r.URN+"default", 17))
 		set(state, "defaultNetworkAclId", "acl-"+hexID(r.URN+"acl", 17))
 		return id, nil
-	case awstype.Ec2Subnet:
-		id := "subnet-" + h
-		set(state, "arn", arn("ec2", "subnet/"+id))
-		set(state, "ownerId", acct)
-		return id, nil
-	case awstype.Ec2RouteTable:
-		id := "rtb-" + h
-		set(state, "arn", arn("ec2", "route-table/"+id))
+	case awstype.Ec2Subnet, awstype.Ec2RouteTable, awstype.Ec2InternetGateway:
+		// Owned EC2 resources: an id with the type's prefix, an ARN and the owner account.
+		kind := ec2Owned[r.Type]
+		id := kind.idPrefix + h
+		set(state, "arn", arn("ec2", kind.arnType+"/"+id))
 		set(state, "ownerId", acct)
 		return id, nil
 	case awstype.Ec2RouteTableAssociation:
@@ -146,11 +143,6 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 	case awstype.Ec2Route:
 		// The provider's id is r-<route table id><hash of the destination>.
 		return "r-" + str(state, "routeTableId") + "1080289494", nil
-	case awstype.Ec2InternetGateway:
-		id := "igw-" + h
-		set(state, "arn", arn("ec2", "internet-gateway/"+id))
-		set(state, "ownerId", acct)
-		return id, nil
 	case awstype.Ec2Eip:
 		id := "eipalloc-" + h
 		set(state, "allocationId", id)
@@ -455,4 +447,11 @@ func (m *Recorder) zone(args resource.PropertyMap) (map[string]any, error) {
 		"nameServers": []any{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"},
 		"arn":         "arn:aws:route53:::hostedzone/" + id, "callerReference": "mock", "comment": "", "tags": map[string]any{},
 	}, nil
+}
+
+// ec2Owned are the id prefix and ARN resource type of the EC2 resources answered alike.
+var ec2Owned = map[string]struct{ idPrefix, arnType string }{
+	awstype.Ec2Subnet:          {"subnet-", "subnet"},
+	awstype.Ec2RouteTable:      {"rtb-", "route-table"},
+	awstype.Ec2InternetGateway: {"igw-", "internet-gateway"},
 }
