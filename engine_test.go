@@ -171,15 +171,45 @@ func TestEngineDev(t *testing.T) {
 		assertNoChanges(t, s)
 	})
 
+	t.Run("the first image creates the service at desiredCount, as a deployment pulumi up waits for", func(t *testing.T) {
+		if n := len(calls(s.Fake.Calls(), "Create")); n != created {
+			t.Fatalf("state drifted before the first image: %d creates, want %d", n, created)
+		}
+		for _, c := range calls(s.Fake.Calls(), "Create") {
+			if c.Type == awstype.EcsService {
+				t.Fatalf("%s was created before any image was configured", c.URN)
+			}
+		}
+		setConfig(t, s, "imageTag", "v1", false)
+		mark := s.Fake.Mark()
+		up(t, s)
+		var services []enginetest.Call
+		for _, c := range calls(s.Fake.CallsSince(mark), "Create", "Update") {
+			if c.Type == awstype.EcsService {
+				services = append(services, c)
+			}
+		}
+		if len(services) != 1 || services[0].Method != "Create" {
+			t.Fatalf("ECS service calls %v, want one Create", services)
+		}
+		in := services[0].Inputs
+		if in["desiredCount"].NumberValue() != 1 || !in["waitForSteadyState"].BoolValue() {
+			t.Errorf("service created with desiredCount %v, waitForSteadyState %v; want 1 (dev's desiredCount) and true",
+				in["desiredCount"], in["waitForSteadyState"])
+		}
+		assertNoChanges(t, s)
+	})
+
 	t.Run("destroy dev succeeds and deletes nothing before what sits in it", func(t *testing.T) {
 		_, before := exported(t, s)
+		live := len(s.Fake.Cloud())
 		mark := s.Fake.Mark()
 		if _, err := s.Destroy(context.Background(), optdestroy.SuppressProgress()); err != nil {
 			t.Fatalf("pulumi destroy --stack dev: %v", err)
 		}
 		deletes := calls(s.Fake.CallsSince(mark), "Delete")
-		if len(deletes) != created {
-			t.Errorf("destroy deleted %d resources at the provider, up created %d", len(deletes), created)
+		if len(deletes) != live {
+			t.Errorf("destroy deleted %d resources at the provider, %d existed", len(deletes), live)
 		}
 		assertDeleteOrder(t, before, deletes)
 		if left := s.Fake.Cloud(); len(left) != 0 {
@@ -420,6 +450,27 @@ func TestEngineProd(t *testing.T) {
 
 	t.Run("outputs are the documented ones and the state holds no secret in plaintext", func(t *testing.T) {
 		assertOutputsAndSecrets(t, s)
+	})
+
+	// `pulumi up` previews first; the preview is where the engine refuses (Automation API's Up skips
+	// the preview, so the inline program is previewed here as the CLI would).
+	t.Run("unsetting imageTag is refused in the preview, before the running service or anything else changes", func(t *testing.T) {
+		if err := s.RemoveConfig(context.Background(), "imageTag"); err != nil {
+			t.Fatalf("pulumi config rm imageTag: %v", err)
+		}
+		defer setConfig(t, s, "imageTag", "v1.0.1", false)
+		mark := s.Fake.Mark()
+		res, err := s.Preview(context.Background(), optpreview.SuppressProgress())
+		out := res.StdOut + res.StdErr
+		if err != nil {
+			out += err.Error()
+		}
+		if err == nil || !strings.Contains(out, "protected") || !strings.Contains(out, "aws:ecs/service:Service") {
+			t.Fatalf("pulumi preview without imageTag: err = %v, want the engine's refusal to delete the protected service:\n%s", err, lastLines(out, 15))
+		}
+		if c := calls(s.Fake.CallsSince(mark), "Create", "Update", "Delete"); len(c) > 0 {
+			t.Errorf("the refused up still changed %d resources, first %s %s", len(c), c[0].Method, c[0].URN)
+		}
 	})
 
 	// `pulumi destroy --stack prod` as the runbook types it: the CLI previews first, then asks.

@@ -389,7 +389,11 @@ func TestEveryStackFileBuildsItsDatabaseAsConfigured(t *testing.T) {
 			}
 			// The DB SG admits exactly the SG the ECS tasks run in, on the engine port, and nothing else.
 			dbSGs, _ := db.Input("vpcSecurityGroupIds").([]any)
-			svc := res.Find(awstype.EcsService, "app")
+			withImage, err := runStack(t, stack, map[string]string{"rails-infra:imageTag": "v1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := withImage.Find(awstype.EcsService, "app")
 			if len(dbSGs) != 1 || svc == nil {
 				t.Fatalf("%s vpcSecurityGroupIds = %v (want one), ecs service found = %v", db.Name, dbSGs, svc != nil)
 			}
@@ -460,13 +464,18 @@ func TestServiceOnEveryStack(t *testing.T) {
 			t.Errorf("Pulumi.%s.yaml has no entry in serviceExpectations", stack)
 			continue
 		}
-		res, err := runStack(t, stack, nil)
+		// The committed stacks have no image yet: the service comes with the first one.
+		first, err := runStack(t, stack, nil)
 		if err != nil {
 			t.Fatalf("%s: program failed: %v", stack, err)
 		}
+		res, err := runStack(t, stack, map[string]string{"rails-infra:imageTag": "v1"})
+		if err != nil {
+			t.Fatalf("%s with an imageTag: program failed: %v", stack, err)
+		}
 		svc := res.Find(awstype.EcsService, "app")
 		if svc == nil {
-			t.Fatalf("%s: no ecs service", stack)
+			t.Fatalf("%s: no ecs service with an imageTag", stack)
 		}
 		t.Run(stack+" runs the service on "+want.capacity, func(t *testing.T) {
 			strategy, _ := svc.Input("capacityProviderStrategies").([]any)
@@ -474,13 +483,23 @@ func TestServiceOnEveryStack(t *testing.T) {
 				t.Errorf("capacityProviderStrategies = %v", strategy)
 			}
 		})
-		t.Run(stack+" starts at 0 tasks until an image is pushed, and says how", func(t *testing.T) {
-			if svc.Input("desiredCount") != 0.0 {
-				t.Errorf("desiredCount = %v, want 0 with no imageTag", svc.Input("desiredCount"))
+		t.Run(stack+" has no ECS service until an image is pushed, and says how to deploy the first", func(t *testing.T) {
+			if n := len(first.OfType(awstype.EcsService)); n != 0 {
+				t.Errorf("%d ECS services with no imageTag, want none: one at 0 tasks is steady at once and gates nothing", n)
 			}
-			next, _ := res.Exports["nextStep"].Value.(string)
-			if !strings.Contains(next, "pulumi config set imageTag $TAG && pulumi up") {
+			next, _ := first.Exports["nextStep"].Value.(string)
+			if !strings.Contains(next, "pulumi config set imageTag $TAG && pulumi up") || !strings.Contains(next, "no ECS service exists yet") {
 				t.Errorf("nextStep = %q", next)
+			}
+			for _, name := range []string{"serviceName", "execCommand", "deployedTaskDefinition"} {
+				if e, ok := first.Exports[name]; ok {
+					t.Errorf("output %s = %+v with no service, want it unset", name, e)
+				}
+			}
+		})
+		t.Run(stack+" protects the running service as its environment requires", func(t *testing.T) {
+			if svc.Protect != want.prod {
+				t.Errorf("service %s protect = %v, want %v: unsetting imageTag in prod must not delete it", svc.Name, svc.Protect, want.prod)
 			}
 		})
 		t.Run(stack+" protects data as its environment requires", func(t *testing.T) {

@@ -133,15 +133,18 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
 	export("ecrRepositoryUrl", svc.RepositoryURL)
 	export("clusterName", svc.ClusterName)
-	export("serviceName", svc.ServiceName)
 	export("logGroupName", svc.LogGroupName)
 	export("bucketName", svc.BucketName)
 	export("image", svc.Image)
-	export("execCommand", svc.ExecCommand)
 	export("migrateCommand", svc.MigrateCommand)
 	export("nextStep", svc.NextStep)
-	// Fails `pulumi up` when ECS rolled the new revision back.
-	export("deployedTaskDefinition", svc.DeployedTaskDefinition)
+	// The ECS service exists once an image is configured.
+	if svc.HasImage {
+		export("serviceName", svc.ServiceName)
+		export("execCommand", svc.ExecCommand)
+		// Fails `pulumi up` when ECS rolled the new revision back.
+		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
+	}
 
 	url := svc.URL
 	if domain != nil {

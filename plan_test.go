@@ -296,7 +296,7 @@ func TestPlanHidesTheOIDCClientSecret(t *testing.T) {
 	}
 }
 
-// The committed stacks deploy no image yet (0 tasks); the estimates use the configured count.
+// The committed stacks have no image yet; the estimates price the service the first image creates.
 func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
 	stacks, _ := mockengine.StackNames(".")
 	for _, stack := range stacks {
@@ -318,6 +318,62 @@ func TestPlanEstimatesTheConfiguredTaskCount(t *testing.T) {
 				if it.Item == "Fargate tasks" && (it.MonthlyUSD == nil || *it.MonthlyUSD <= 0) {
 					t.Errorf("Fargate tasks = %+v, want a price for %d tasks", it, *cfg.Service.DesiredCount)
 				}
+			}
+		})
+	}
+}
+
+// A stack with no image yet has no ECS service; its plan shows the stack as the first image deploy
+// makes it, marking what comes only then, and that is exactly what the stack with an image plans.
+func TestPlanOfAStackWithoutAnImageShowsItsFirstImageDeploy(t *testing.T) {
+	stacks, _ := mockengine.StackNames(".")
+	for _, stack := range stacks {
+		t.Run(stack+" marks the service and what hangs off it, and nothing else, as coming with the first image", func(t *testing.T) {
+			g, err := plan.Run(".", stack, "", offlineProgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := os.ReadFile("Pulumi." + stack + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "with-image.yaml")
+			if err := os.WriteFile(file, append(base, "  rails-infra:imageTag: "+infra.PlaceholderImageTag+"\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			withImage, err := plan.Run(".", stack, file, offlineProgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !g.ImagePending || withImage.ImagePending {
+				t.Errorf("ImagePending = %v without an image and %v with one, want true and false", g.ImagePending, withImage.ImagePending)
+			}
+			var urns, wantURNs []string
+			for _, r := range g.Resources {
+				urns = append(urns, r.URN)
+				wantFirst := slices.Contains([]string{awstype.EcsService, awstype.AppAutoscalingTarget, awstype.AppAutoscalingPolicy,
+					awstype.SfnStateMachine, awstype.CloudWatchEventRule, awstype.CloudWatchEventTarget}, r.Type) ||
+					strings.Contains(r.Name, "redeploy") || strings.Contains(r.Name, "rotation-events")
+				if r.WithFirstImage != wantFirst {
+					t.Errorf("%s %s WithFirstImage = %v, want %v", r.Type, r.Name, r.WithFirstImage, wantFirst)
+				}
+			}
+			for _, r := range withImage.Resources {
+				wantURNs = append(wantURNs, r.URN)
+				if r.WithFirstImage {
+					t.Errorf("%s is marked WithFirstImage on a stack that has an image", r.URN)
+				}
+			}
+			slices.Sort(urns)
+			slices.Sort(wantURNs)
+			if !slices.Equal(urns, wantURNs) {
+				t.Errorf("the plan without an image has %d resources, the stack with one %d; want the same URNs", len(urns), len(wantURNs))
+			}
+			if _, ok := g.Outputs["serviceName"]; ok {
+				t.Errorf("outputs = %v: serviceName is not an output before the first image", g.Outputs)
+			}
+			if next, _ := g.Outputs["nextStep"].(string); !strings.Contains(next, "no ECS service exists yet") {
+				t.Errorf("nextStep = %q, want what pulumi up exports now", next)
 			}
 		})
 	}

@@ -24,7 +24,8 @@ const (
 	ContainerName = "web"
 	// DefaultAppRoot is the Rails 7.1 Dockerfile's WORKDIR.
 	DefaultAppRoot = "/rails"
-	// PlaceholderImageTag names an image that does not exist yet: the first deploy runs 0 tasks.
+	// PlaceholderImageTag names an image that does not exist yet: the task definitions name it
+	// until an image is configured, and no ECS service runs them.
 	PlaceholderImageTag = "not-pushed-yet"
 )
 
@@ -75,13 +76,16 @@ type AppService struct {
 	// it. Resolving it fails the update when ECS rolled the new revision back (rolloutCheck).
 	DeployedTaskDefinition pulumi.StringOutput `pulumi:"deployedTaskDefinition"`
 
+	// Service is nil until an image is configured (HasImage). ServiceName, ExecCommand and
+	// DeployedTaskDefinition are then unset.
 	Service               *ecs.Service
 	TaskDefinition        *ecs.TaskDefinition
 	MigrateTaskDefinition *ecs.TaskDefinition
 	// MigrationRun is the invocation that migrated before this deploy; nil unless
 	// MigrateBeforeDeploy is set and an image is configured.
 	MigrationRun *lambda.Invocation
-	// HasImage is false on the first deploy: the service runs 0 tasks.
+	// HasImage is false until an image is configured: no ECS service exists yet, so the first
+	// image creates it at DesiredCount, and `pulumi up` waits for those tasks to turn healthy.
 	HasImage bool
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
@@ -185,7 +189,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		b.loadBalancer,    // security groups, ALB, target group, listener
 		b.cluster,         // cluster with FARGATE and FARGATE_SPOT
 		b.taskDefinitions, // web and migrate
-		b.service,         // migrate first (optional), then the ECS service
+		b.service,         // with an image: migrate first (optional), then the ECS service
 		b.restartOnRotation,
 		b.autoscaling,
 		b.outputs,
@@ -286,23 +290,34 @@ func (b *appServiceBuild) taskDefinitions() error {
 	return err
 }
 
-// service registers the ECS service; with MigrateBeforeDeploy it waits for the migration first.
+// service registers the ECS service once an image is configured; with MigrateBeforeDeploy it
+// waits for the migration first.
+//
+// Without an image there is no service at all, rather than one at 0 tasks: ECS would call a
+// 0-task service steady at once, and Application Auto Scaling would later raise it to minCount
+// outside any deployment, so neither the circuit breaker nor `pulumi up` would see the first
+// real tasks. Created with the first image, the service starts DesiredCount tasks as its first
+// deployment, which WaitForSteadyState and the circuit breaker gate.
 func (b *appServiceBuild) service() error {
 	a, svc := b.a, b.svc
-	deps := append([]pulumi.Resource{b.providers}, a.Database.DependsOn...)
-	deps = append(deps, b.dbAccess...)
+	if !svc.HasImage {
+		return nil
+	}
+	// A task needs its egress rules and the database's ingress rule to start, and RunTask
+	// and the service need the cluster's capacity providers.
+	ready := append([]pulumi.Resource{b.providers}, b.dbAccess...)
+	ready = append(ready, b.sgs.AppEgress...)
+	deps := append(append([]pulumi.Resource{}, ready...), a.Database.DependsOn...)
 	deps = append(deps, b.alb.Routes...)
 	deps = append(deps, b.roles.Grants...)
-	if a.MigrateBeforeDeploy && svc.HasImage {
+	if a.MigrateBeforeDeploy {
 		var err error
 		svc.MigrationRun, err = newMigrationRunner(b.ctx, b.name+"-migrate-runner", migrationArgs{
 			Account: a.Account, Family: a.Family + "-migrate", LogRetentionDays: a.LogRetentionDays,
 			ClusterArn: b.ecsCluster.Arn, ClusterName: b.ecsCluster.Name, TaskDefinition: svc.MigrateTaskDefinition.Arn,
 			Subnets: a.PrivateSubnetIDs, SecurityGroup: b.sgs.App.ID().ToStringOutput(),
 			ExecutionRole: b.roles.Execution.Arn, TaskRole: b.roles.Task.Arn, AppLogGroup: b.logs.Name, StreamPrefix: "migrate",
-			// RunTask needs the FARGATE capacity provider on the cluster, and the task needs the
-			// database to admit it.
-			DependsOn: append([]pulumi.Resource{b.providers}, b.dbAccess...),
+			DependsOn: ready,
 		}, b.parent)
 		if err != nil {
 			return err
@@ -310,10 +325,12 @@ func (b *appServiceBuild) service() error {
 		// The service rolls only after the migration succeeded.
 		deps = append(deps, svc.MigrationRun)
 	}
-	opts := []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+	// Protected in prod: unsetting imageTag would otherwise delete the running service. The
+	// engine refuses that in the preview, before anything changes.
+	opts := []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps), pulumi.Protect(ProfileOf(a.Environment).Protect)}
 	if svc.Autoscaling {
-		// Application Auto Scaling owns the running count; re-applying the config value on
-		// every `pulumi up` would undo its scaling.
+		// Application Auto Scaling owns the running count after the first deployment;
+		// re-applying the config value on every `pulumi up` would undo its scaling.
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
 	var err error
@@ -327,14 +344,10 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 	if a.Spot {
 		capacity = "FARGATE_SPOT"
 	}
-	desired := *a.DesiredCount
-	if !b.svc.HasImage {
-		desired = 0
-	}
 	return &ecs.ServiceArgs{
 		Cluster:        b.ecsCluster.Arn,
 		TaskDefinition: b.svc.TaskDefinition.Arn,
-		DesiredCount:   pulumi.Int(desired),
+		DesiredCount:   pulumi.Int(*a.DesiredCount),
 		// Always one strategy block, so toggling spot is an in-place update (forceNewDeployment)
 		// rather than a replacement (launchType <-> strategy).
 		CapacityProviderStrategies: ecs.ServiceCapacityProviderStrategyArray{&ecs.ServiceCapacityProviderStrategyArgs{
@@ -351,7 +364,8 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 		},
 		DeploymentMinimumHealthyPercent: pulumi.Int(100),
 		DeploymentMaximumPercent:        pulumi.Int(200),
-		// `pulumi up` fails when the new version never turns healthy.
+		// `pulumi up` fails when the new version never turns healthy, the first one included:
+		// on create the provider waits until DesiredCount tasks run in one deployment.
 		WaitForSteadyState: pulumi.Bool(true),
 		LoadBalancers: ecs.ServiceLoadBalancerArray{&ecs.ServiceLoadBalancerArgs{
 			TargetGroupArn: b.alb.TargetGroup.Arn,
@@ -367,6 +381,9 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 }
 
 func (b *appServiceBuild) restartOnRotation() error {
+	if b.svc.Service == nil {
+		return nil // no tasks hold the password yet
+	}
 	return newRestartOnRotation(b.ctx, b.name, b.a.Account, b.a.Database.SecretArn, b.ecsCluster, b.svc.Service, b.parent)
 }
 
@@ -379,7 +396,7 @@ func (b *appServiceBuild) autoscaling() error {
 
 // outputs fills the component's outputs and registers them.
 func (b *appServiceBuild) outputs() error {
-	a, svc, cluster, service := b.a, b.svc, b.ecsCluster, b.svc.Service
+	a, svc, cluster := b.a, b.svc, b.ecsCluster
 	svc.SecurityGroupID = b.sgs.App.ID().ToStringOutput()
 	svc.LoadBalancerSecurityGroupID = b.sgs.ALB.ID().ToStringOutput()
 	svc.LoadBalancerArn = b.alb.LB.Arn
@@ -388,19 +405,14 @@ func (b *appServiceBuild) outputs() error {
 	svc.TargetGroupArn = b.alb.TargetGroup.Arn
 	svc.httpListenerArn = b.alb.HTTP.Arn
 	svc.ClusterName = cluster.Name
-	svc.ServiceName = service.Name
 	svc.LogGroupName = b.logs.Name
 	svc.BucketName = b.bucket.ID().ToStringOutput()
 	svc.URL = pulumi.Sprintf("http://%s", b.alb.LB.DnsName)
 	region := a.Account.Region
-	svc.ExecCommand = pulumi.Sprintf(
-		`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
-		region, cluster.Name, region, cluster.Name, service.Name, ContainerName)
 	// The family, not family:N, so the command always runs the newest revision.
 	svc.MigrateCommand = runTaskCommand(region, cluster.Name, svc.MigrateTaskDefinition.Family, a.PrivateSubnetIDs, svc.SecurityGroupID)
-	svc.NextStep = nextStep(svc.HasImage, a, b.repo.RepositoryUrl, svc.Image, cluster.Name, service.Name)
-	svc.DeployedTaskDefinition = rolloutCheck(region, svc.TaskDefinition.Arn, service.TaskDefinition, cluster.Name, service.Name, b.logs.Name)
-	return b.ctx.RegisterResourceOutputs(svc, pulumi.Map{
+	svc.NextStep = nextStep(svc.HasImage, a, b.repo.RepositoryUrl, svc.Image)
+	outputs := pulumi.Map{
 		"securityGroupId":             svc.SecurityGroupID,
 		"loadBalancerArn":             svc.LoadBalancerArn,
 		"loadBalancerDnsName":         svc.LoadBalancerDNSName,
@@ -408,7 +420,6 @@ func (b *appServiceBuild) outputs() error {
 		"loadBalancerSecurityGroupId": svc.LoadBalancerSecurityGroupID,
 		"targetGroupArn":              svc.TargetGroupArn,
 		"clusterName":                 svc.ClusterName,
-		"serviceName":                 svc.ServiceName,
 		"repositoryUrl":               svc.RepositoryURL,
 		"logGroupName":                svc.LogGroupName,
 		"bucketName":                  svc.BucketName,
@@ -417,6 +428,16 @@ func (b *appServiceBuild) outputs() error {
 		"execCommand":                 svc.ExecCommand,
 		"migrateCommand":              svc.MigrateCommand,
 		"nextStep":                    svc.NextStep,
-		"deployedTaskDefinition":      svc.DeployedTaskDefinition,
-	})
+	}
+	if service := svc.Service; service != nil {
+		svc.ServiceName = service.Name
+		svc.ExecCommand = pulumi.Sprintf(
+			`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
+			region, cluster.Name, region, cluster.Name, service.Name, ContainerName)
+		svc.DeployedTaskDefinition = rolloutCheck(region, svc.TaskDefinition.Arn, service.TaskDefinition, cluster.Name, service.Name, b.logs.Name)
+		outputs["serviceName"] = svc.ServiceName
+		outputs["execCommand"] = svc.ExecCommand
+		outputs["deployedTaskDefinition"] = svc.DeployedTaskDefinition
+	}
+	return b.ctx.RegisterResourceOutputs(svc, outputs)
 }

@@ -83,7 +83,7 @@ type AppServiceArgs struct {
 	KeepImages int
 
 	// ImageTag deploys <repositoryUrl>:<ImageTag>. Exclusive with AppBuildContext. With neither,
-	// the service runs 0 tasks and NextStep says how to deploy.
+	// no ECS service exists yet and NextStep says how to deploy the first image.
 	ImageTag string `config:"imageTag"`
 	// AppBuildContext builds and pushes the image with awsx/ecr.Image. Exclusive with ImageTag.
 	AppBuildContext string `config:"appBuildContext"`
@@ -101,9 +101,9 @@ type AppServiceArgs struct {
 	// /tmp and the ECS Exec agent's directories are writable. Default true.
 	ReadonlyRootFilesystem *bool `config:"readonlyRootFilesystem"`
 
-	// DesiredCount tasks run at first deploy. MinCount..MaxCount bound autoscaling, which is on
-	// when an image is configured and MaxCount > MinCount; then Pulumi leaves DesiredCount to
-	// autoscaling. Default Profile (dev 1/1/2, prod 2/2/6).
+	// DesiredCount tasks run from the first image deploy, which waits for them to turn healthy.
+	// MinCount..MaxCount bound autoscaling, which is on when an image is configured and
+	// MaxCount > MinCount; then Pulumi leaves later changes of DesiredCount to autoscaling. Default Profile (dev 1/1/2, prod 2/2/6).
 	// Valid: 0 ≤ MinCount ≤ DesiredCount ≤ MaxCount ≤ 100, MaxCount ≥ 1.
 	DesiredCount *int `config:"desiredCount"`
 	MinCount     *int `config:"minCount"`
@@ -157,7 +157,7 @@ type AppServiceArgs struct {
 	MigrateBeforeDeploy bool `config:"migrateBeforeDeploy"`
 }
 
-// HasImage reports whether an image source is configured; without one the service runs 0 tasks.
+// HasImage reports whether an image source is configured; without one no ECS service exists.
 func (a *AppServiceArgs) HasImage() bool { return a.ImageTag != "" || a.AppBuildContext != "" }
 
 func (a *AppServiceArgs) defaults() {

@@ -84,8 +84,8 @@ func newRepository(ctx *pulumi.Context, name string, a AppServiceArgs, parent pu
 	return repo, nil
 }
 
-// imageURI is the configured tag, a local build, or a placeholder that is never pulled
-// (0 tasks) until an image is configured.
+// imageURI is the configured tag, a local build, or a placeholder that is never pulled: until
+// an image is configured no service runs the task definitions.
 func imageURI(ctx *pulumi.Context, name string, a AppServiceArgs, repo *ecr.Repository, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	switch {
 	case a.ImageTag != "":
@@ -121,12 +121,10 @@ func imageURI(ctx *pulumi.Context, name string, a AppServiceArgs, repo *ecr.Repo
 	return pulumi.Sprintf("%s:%s", repo.RepositoryUrl, PlaceholderImageTag), nil
 }
 
-// nextStep tells the user what to do next. On the first image deploy, Application Auto
-// Scaling (registered after the service) raises the 0-task service to minCount, so
-// `pulumi up` cannot wait for those first tasks: the message adds an explicit wait.
-func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service pulumi.StringOutput) pulumi.StringOutput {
+// nextStep tells the user what to do next.
+func nextStep(hasImage bool, a AppServiceArgs, repoURL, image pulumi.StringOutput) pulumi.StringOutput {
 	platform := a.CPUArchitecture.DockerPlatform()
-	return pulumi.All(repoURL, image, cluster, service).ApplyT(func(xs []any) string {
+	return pulumi.All(repoURL, image).ApplyT(func(xs []any) string {
 		repo := xs[0].(string)
 		registry := repo[:max(strings.Index(repo, "/"), 0)]
 		// Paste-ready from the app's directory: TAG is the commit, and PLATFORM matches cpuArchitecture.
@@ -136,8 +134,8 @@ func nextStep(hasImage bool, a AppServiceArgs, repoURL, image, cluster, service 
 			"pulumi config set imageTag $TAG && pulumi up",
 			a.Account.Region, registry, platform, platform, repo, repo)
 		if !hasImage {
-			return fmt.Sprintf("No image is configured, so the service runs 0 tasks. Push the first image and deploy it: %s && "+
-				"aws ecs wait services-stable --region %s --cluster %s --services %s", push, a.Account.Region, xs[2], xs[3])
+			return fmt.Sprintf("No image is configured, so no ECS service exists yet. Push the first image and deploy it: %s "+
+				"(that pulumi up creates the service and waits until desiredCount (%d) tasks pass the health check).", push, *a.DesiredCount)
 		}
 		migrations := "Run migrations with the migrateCommand output."
 		if a.MigrateBeforeDeploy {

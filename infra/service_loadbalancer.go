@@ -18,6 +18,9 @@ type healthCheck struct {
 // securityGroups are the ALB's and the tasks' groups.
 type securityGroups struct {
 	ALB, App *ec2.SecurityGroup
+	// AppEgress are the tasks' egress rules: a task started before them cannot pull its image,
+	// read its secrets or reach the database, so the migration run and the service wait for them.
+	AppEgress []pulumi.Resource
 }
 
 type securityGroupArgs struct {
@@ -88,28 +91,30 @@ func newSecurityGroups(ctx *pulumi.Context, name string, a securityGroupArgs, pa
 	}, parent); err != nil {
 		return nil, err
 	}
-	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-app-out-https", &vpc.SecurityGroupEgressRuleArgs{
+	https, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-app-out-https", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: appSG.ID(),
 		Description:     pulumi.String("HTTPS out: ECR, CloudWatch Logs, SSM, Secrets Manager, S3 and external APIs"),
 		IpProtocol:      pulumi.String("tcp"),
 		FromPort:        pulumi.Int(443),
 		ToPort:          pulumi.Int(443),
 		CidrIpv4:        pulumi.String("0.0.0.0/0"),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 	dbPort := a.DBPort.ToIntOutput().ToIntPtrOutput()
-	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-app-out-db", &vpc.SecurityGroupEgressRuleArgs{
+	db, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-app-out-db", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           appSG.ID(),
 		Description:               pulumi.String("To the database port on the database security group only"),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  dbPort,
 		ToPort:                    dbPort,
 		ReferencedSecurityGroupId: a.DBSecurityGroupID,
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
-	return &securityGroups{ALB: albSG, App: appSG}, nil
+	return &securityGroups{ALB: albSG, App: appSG, AppEgress: []pulumi.Resource{https, db}}, nil
 }
 
 type loadBalancerArgs struct {

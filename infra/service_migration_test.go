@@ -53,6 +53,12 @@ func TestMigrationRunnerExistsOnlyWithTheFlagAndAnImage(t *testing.T) {
 			if got := r.svc.MigrationRun != nil; got != tc.wantRun {
 				t.Errorf("AppService.MigrationRun set = %v, want %v", got, tc.wantRun)
 			}
+			if tc.image == "" {
+				if n := len(r.res.OfType(awstype.EcsService)); n != 0 {
+					t.Errorf("%d ECS services without an image, want none", n)
+				}
+				return
+			}
 			svc := one(t, r.res, awstype.EcsService)
 			dependsOnRun := false
 			for _, inv := range r.res.OfType(awstype.LambdaInvocation) {
@@ -90,20 +96,22 @@ func TestMigrationRunsOnlyOnceRunTaskAndTheDatabaseAdmitTheTask(t *testing.T) {
 		name string
 		dep  *mockengine.Resource
 	}{
-		{"the migration waits for the cluster's capacity providers (RunTask asks for FARGATE)", providers},
-		{"the migration waits for the database to admit the tasks' security group", rule},
+		{"the migration and the service wait for the cluster's capacity providers (RunTask asks for FARGATE)", providers},
+		{"the migration and the service wait for the database to admit the tasks' security group", rule},
+		{"the migration and the service wait for the tasks' HTTPS egress (image pull, secrets, logs)", r.res.Find(awstype.VpcSecurityGroupEgressRule, "app-app-out-https")},
+		{"the migration and the service wait for the tasks' egress to the database", r.res.Find(awstype.VpcSecurityGroupEgressRule, "app-app-out-db")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if !slices.Contains(inv.DependsOn, tc.dep.URN) {
-				t.Errorf("%s DependsOn = %v, missing %s", inv.Name, inv.DependsOn, tc.dep.URN)
+			if tc.dep == nil {
+				t.Fatal("the resource to wait for does not exist")
+			}
+			for _, waiter := range []*mockengine.Resource{inv, service} {
+				if !slices.Contains(waiter.DependsOn, tc.dep.URN) {
+					t.Errorf("%s DependsOn = %v, missing %s", waiter.Name, waiter.DependsOn, tc.dep.URN)
+				}
 			}
 		})
 	}
-	t.Run("the service also waits for the database to admit its tasks", func(t *testing.T) {
-		if !slices.Contains(service.DependsOn, rule.URN) {
-			t.Errorf("%s DependsOn = %v, missing %s", service.Name, service.DependsOn, rule.URN)
-		}
-	})
 }
 
 // migrating runs the service with the flag on and an image.

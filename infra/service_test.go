@@ -97,14 +97,16 @@ func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string
 		}
 		out.svc = svc
 		export("url", svc.URL)
-		export("execCommand", svc.ExecCommand)
 		export("migrateCommand", svc.MigrateCommand)
 		export("nextStep", svc.NextStep)
 		export("image", svc.Image)
 		export("clusterName", svc.ClusterName)
-		export("serviceName", svc.ServiceName)
 		export("securityGroupId", svc.SecurityGroupID)
-		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
+		if svc.HasImage {
+			export("serviceName", svc.ServiceName)
+			export("execCommand", svc.ExecCommand)
+			export("deployedTaskDefinition", svc.DeployedTaskDefinition)
+		}
 		return nil
 	})
 	out.res, out.err = res, err
@@ -258,23 +260,24 @@ func TestAutoscaling(t *testing.T) {
 
 func TestFirstDeployWithoutImage(t *testing.T) {
 	r := mustRunService(t, func(a *AppServiceArgs) { a.ImageTag = "" }, nil)
-	svc := r.res.Find(awstype.EcsService, "app")
-	t.Run("the service runs 0 tasks", func(t *testing.T) {
-		if svc.Input("desiredCount") != 0.0 {
-			t.Errorf("desiredCount = %v, want 0", svc.Input("desiredCount"))
+	t.Run("no ECS service exists, so nothing calls a 0-task service steady", func(t *testing.T) {
+		if n := len(r.res.OfType(awstype.EcsService)); n != 0 || r.svc.Service != nil {
+			t.Errorf("ECS services = %d (AppService.Service %v), want none before the first image", n, r.svc.Service)
 		}
 	})
-	t.Run("nothing scales it up before an image exists", func(t *testing.T) {
-		if n := len(r.res.OfType(awstype.AppAutoscalingTarget)); n != 0 || slices.Contains(svc.IgnoreChanges, "desiredCount") {
-			t.Errorf("targets = %d, IgnoreChanges = %v; want none", n, svc.IgnoreChanges)
+	t.Run("nothing scales or restarts a service that does not exist", func(t *testing.T) {
+		for _, token := range []string{awstype.AppAutoscalingTarget, awstype.AppAutoscalingPolicy, awstype.SfnStateMachine, awstype.CloudWatchEventRule} {
+			if n := len(r.res.OfType(token)); n != 0 {
+				t.Errorf("%s count = %d, want 0", token, n)
+			}
 		}
 	})
-	t.Run("nextStep says how to push and deploy", func(t *testing.T) {
+	t.Run("nextStep says how to push and deploy, and that pulumi up waits for the first tasks", func(t *testing.T) {
 		next := exportString(t, r.res, "nextStep")
 		repo := one(t, r.res, awstype.EcrRepository).Outputs["repositoryUrl"].StringValue()
-		for _, want := range []string{"0 tasks", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":$TAG", "--build-arg PLATFORM=linux/amd64",
+		for _, want := range []string{"no ECS service exists yet", "aws ecr get-login-password --region ap-northeast-1", "docker push " + repo + ":$TAG", "--build-arg PLATFORM=linux/amd64",
 			"--platform linux/amd64", "RAILS_ENV=production", "pulumi config set imageTag $TAG && pulumi up",
-			"aws ecs wait services-stable --region ap-northeast-1 --cluster " + exportString(t, r.res, "clusterName") + " --services " + exportString(t, r.res, "serviceName")} {
+			"waits until desiredCount (1) tasks pass the health check"} {
 			if !strings.Contains(next, want) {
 				t.Errorf("nextStep = %q, missing %q", next, want)
 			}
@@ -286,6 +289,45 @@ func TestFirstDeployWithoutImage(t *testing.T) {
 			t.Errorf("image = %q, want %s:%s", got, repo, PlaceholderImageTag)
 		}
 	})
+}
+
+// The first image creates the service, so its first tasks are its first deployment: created at
+// desiredCount and waited for, the circuit breaker and `pulumi up` see them, whatever
+// autoscaling does later.
+func TestFirstImageCreatesTheServiceAsAGatedDeployment(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		desired     int
+		autoscaling bool
+	}{
+		{"a fixed-size service starts its desired count and waits for it", 2, false},
+		{"an autoscaled service starts its desired count and waits for it before autoscaling owns the count", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRunService(t, func(a *AppServiceArgs) {
+				a.DesiredCount, a.MinCount = &tc.desired, &tc.desired
+				a.MaxCount = tc.desired
+				if tc.autoscaling {
+					a.MaxCount = tc.desired + 2
+				}
+			}, nil)
+			svc := one(t, r.res, awstype.EcsService)
+			breaker, _ := svc.Input("deploymentCircuitBreaker").(map[string]any)
+			if svc.Input("desiredCount") != float64(tc.desired) || svc.Input("waitForSteadyState") != true ||
+				breaker["enable"] != true || breaker["rollback"] != true {
+				t.Errorf("service %s desiredCount = %v, waitForSteadyState = %v, circuit breaker = %v; want %d, true, enabled with rollback",
+					svc.Name, svc.Input("desiredCount"), svc.Input("waitForSteadyState"), breaker, tc.desired)
+			}
+			if got := slices.Contains(svc.IgnoreChanges, "desiredCount"); got != tc.autoscaling {
+				t.Errorf("service %s ignores desiredCount changes = %v, want %v", svc.Name, got, tc.autoscaling)
+			}
+			for _, target := range r.res.OfType(awstype.AppAutoscalingTarget) {
+				if target.Input("minCapacity") != float64(tc.desired) {
+					t.Errorf("autoscaling target minCapacity = %v, want desiredCount %d: a higher minimum would add tasks outside the deployment", target.Input("minCapacity"), tc.desired)
+				}
+			}
+		})
+	}
 }
 
 func TestImageSources(t *testing.T) {

@@ -242,18 +242,8 @@ func desiredCount(svc *Resource) int {
 	return 1 // the provider's default
 }
 
-// plannedCount is the task count the estimates use: the recorded desiredCount, or the configured
-// one when the service waits at 0 tasks for its first image (deferred is then true).
-func plannedCount(g *Graph, svc *Resource) (n int, deferred bool) {
-	n = desiredCount(svc)
-	if n == 0 && g.DeployedDesiredCount > 0 {
-		return g.DeployedDesiredCount, true
-	}
-	return n, false
-}
-
 func fargateCost(g *Graph, svc *Resource, p RegionPrices, known bool, add func(item, res, basis string, monthly *float64)) {
-	desired, deferred := plannedCount(g, svc)
+	desired := desiredCount(svc)
 	vcpu, gb, arch, ok := taskSize(g, svc)
 	if !ok {
 		add("Fargate tasks", svc.Name, "task size unknown (no task definition with cpu and memory)", nil)
@@ -272,8 +262,8 @@ func fargateCost(g *Graph, svc *Resource, p RegionPrices, known bool, add func(i
 	if spot > 0 {
 		basis += fmt.Sprintf(", %.0f%% on Spot at %.0f%% of on-demand", spot*100, FargateSpotDiscount*100)
 	}
-	if deferred {
-		basis += fmt.Sprintf("; desiredCount %d once the first image is deployed (0 tasks run until then)", desired)
+	if svc.WithFirstImage {
+		basis += "; from the first image deploy on (no task runs until then)"
 	}
 	add("Fargate tasks", svc.Name, basis, usd(float64(desired)*perTaskHour*hoursPerMonth*factor))
 }

@@ -187,18 +187,20 @@ func TestInterfaceEndpointsArePricedPerAZ(t *testing.T) {
 	}
 }
 
-// Before the first image the service runs 0 tasks; the estimates must still price and time the
-// configured count, or prod would show $0 of Fargate.
-func TestEstimatesUseTheConfiguredCountBeforeTheFirstImage(t *testing.T) {
+// Before the first image no service exists; the plan shows the one the first image creates
+// (WithFirstImage), and the estimates must price and time it, saying when it starts to cost.
+func TestEstimatesPriceTheServiceTheFirstImageCreates(t *testing.T) {
 	g := compliantStack("prod")
-	find(g, awstype.EcsService).Inputs["desiredCount"] = 0.0
-	g.DeployedDesiredCount = 2
+	svc := find(g, awstype.EcsService)
+	svc.Inputs["desiredCount"] = 2.0
+	svc.WithFirstImage = true
+	g.ImagePending = true
 	fargate := item(EstimateCost(g), "Fargate tasks")
 	want := math.Round(2*(0.5*0.04045+1*0.00442)*730*100) / 100 // 35.98, ARM64 in ap-northeast-1
 	if fargate == nil || fargate.MonthlyUSD == nil || !near(*fargate.MonthlyUSD, want) {
 		t.Errorf("Fargate tasks = %+v, want $%.2f for 2 tasks", fargate, want)
-	} else if !strings.Contains(fargate.Basis, "once the first image is deployed") {
-		t.Errorf("basis %q does not say the count applies after the first image", fargate.Basis)
+	} else if !strings.Contains(fargate.Basis, "from the first image deploy on") {
+		t.Errorf("basis %q does not say the tasks run from the first image deploy on", fargate.Basis)
 	}
 	ro := EstimateRollout(g)
 	// 2 tasks at 100/200 %: both replaced in one wave; the circuit breaker's 3 failures take
@@ -207,8 +209,8 @@ func TestEstimatesUseTheConfiguredCountBeforeTheFirstImage(t *testing.T) {
 		t.Errorf("rollout = %+v, want 2 tasks, 2 per wave, worst case 270 s", ro)
 	}
 
-	t.Run("a stack that really runs 0 tasks is priced at 0", func(t *testing.T) {
-		g.DeployedDesiredCount = 0
+	t.Run("a service configured at 0 tasks is priced at 0", func(t *testing.T) {
+		svc.Inputs["desiredCount"] = 0.0
 		if f := item(EstimateCost(g), "Fargate tasks"); f == nil || f.MonthlyUSD == nil || *f.MonthlyUSD != 0 {
 			t.Errorf("Fargate tasks = %+v, want $0", f)
 		}

@@ -51,6 +51,9 @@ type Resource struct {
 	raw map[string]any
 	// secretInputs are the input names whose value is or contains a secret.
 	secretInputs map[string]bool
+	// WithFirstImage marks what `pulumi up` creates only once an image is configured (the ECS
+	// service and what hangs off it); set when the stack has no image yet (Graph.ImagePending).
+	WithFirstImage bool
 }
 
 // Graph is one stack's recorded program run.
@@ -65,10 +68,10 @@ type Graph struct {
 	Placeholders []string
 	// Waivers are policyWaivers from the stack config: rule id -> reason.
 	Waivers map[string]string
-	// DeployedDesiredCount is the configured desiredCount when the service runs 0 tasks only
-	// because no image is deployed yet; estimates price and time the service at this count.
-	// 0 when the recorded desiredCount is the running count.
-	DeployedDesiredCount int
+	// ImagePending: the stack has no image yet, so the graph is the stack as its first image
+	// deploy makes it, and Resource.WithFirstImage marks what `pulumi up` creates only then.
+	// Estimates thus price and time the service the stack will run, not an empty one.
+	ImagePending bool
 
 	byURN map[string]*Resource
 }

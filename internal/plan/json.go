@@ -16,8 +16,10 @@ type jsonPlan struct {
 	Resources    []jsonResource `json:"resources"`
 	Outputs      map[string]any `json:"outputs"`
 	Placeholders []string       `json:"placeholders"`
-	Estimates    jsonEstimates  `json:"estimates"`
-	Violations   *[]Violation   `json:"violations,omitempty"`
+	// ImagePending: no image is configured; resources marked withFirstImage come with the first.
+	ImagePending bool          `json:"imagePending"`
+	Estimates    jsonEstimates `json:"estimates"`
+	Violations   *[]Violation  `json:"violations,omitempty"`
 }
 
 type jsonResource struct {
@@ -29,6 +31,8 @@ type jsonResource struct {
 	Protect   bool           `json:"protect"`
 	DependsOn []string       `json:"dependsOn"`
 	Inputs    map[string]any `json:"inputs"`
+	// WithFirstImage: `pulumi up` creates it only once an image is configured.
+	WithFirstImage bool `json:"withFirstImage,omitempty"`
 }
 
 type jsonEstimates struct {
@@ -40,8 +44,8 @@ func writeJSON(w io.Writer, g *Graph, check bool, violations []Violation) error 
 	doc := jsonPlan{
 		Project: g.Project, Stack: g.Stack, Region: g.Region, Environment: g.Environment,
 		Resources: make([]jsonResource, 0, len(g.Resources)), Outputs: g.Outputs,
-		Placeholders: append([]string{}, g.Placeholders...),
-		Estimates:    jsonEstimates{Rollout: append([]Rollout{}, EstimateRollout(g)...), Cost: EstimateCost(g)},
+		Placeholders: append([]string{}, g.Placeholders...), ImagePending: g.ImagePending,
+		Estimates: jsonEstimates{Rollout: append([]Rollout{}, EstimateRollout(g)...), Cost: EstimateCost(g)},
 	}
 	if doc.Outputs == nil {
 		doc.Outputs = map[string]any{}
@@ -57,7 +61,7 @@ func writeJSON(w io.Writer, g *Graph, check bool, violations []Violation) error 
 		}
 		doc.Resources = append(doc.Resources, jsonResource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Custom: r.Custom, Protect: r.Protect,
-			DependsOn: deps, Inputs: inputs,
+			DependsOn: deps, Inputs: inputs, WithFirstImage: r.WithFirstImage,
 		})
 	}
 	if check {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,12 +216,35 @@ func Run(projectDir, stack, configFile string, program func(*pulumi.Context, moc
 		return nil, fmt.Errorf("the program failed under the offline engine: %w", err)
 	}
 	g := FromResult(res)
+	if !cfg.Service.HasImage() {
+		if g, err = withFirstImage(g, opts, program); err != nil {
+			return nil, err
+		}
+	}
 	g.Environment = string(cfg.Environment)
 	g.Region = cfg.Region
 	g.Placeholders = sc.Placeholders
 	g.Waivers = cfg.Policy.Waivers
-	if !cfg.Service.HasImage() {
-		g.DeployedDesiredCount = *cfg.Service.DesiredCount
+	return g, nil
+}
+
+// withFirstImage plans a stack that has no image yet as its first image deploy makes it, so the
+// diagram, the estimates and every --check rule cover the ECS service it will run. The program
+// runs again with imageTag set to the tag the task definitions already name; what only that run
+// registers is marked WithFirstImage. The outputs stay those of `now`: what `pulumi up` exports
+// today, including the next step.
+func withFirstImage(now *Graph, opts mockengine.Options, program func(*pulumi.Context, mockengine.ExportFunc) error) (*Graph, error) {
+	opts.Config = maps.Clone(opts.Config)
+	opts.Config[infra.Namespace+":imageTag"] = infra.PlaceholderImageTag
+	res, err := mockengine.Run(opts, program)
+	if err != nil {
+		return nil, fmt.Errorf("the program failed under the offline engine with a first image: %w", err)
+	}
+	g := FromResult(res)
+	g.ImagePending = true
+	g.Outputs = now.Outputs
+	for _, r := range g.Resources {
+		r.WithFirstImage = now.ByURN(r.URN) == nil
 	}
 	return g, nil
 }

@@ -104,7 +104,7 @@ func intOr(r *Resource, def int, path ...string) int {
 }
 
 func serviceSettings(g *Graph, svc *Resource) RolloutSettings {
-	desired, _ := plannedCount(g, svc)
+	desired := desiredCount(svc)
 	s := DefaultRolloutSettings(desired)
 	s.GracePeriodSeconds = intOr(svc, awsDefaultGrace, "healthCheckGracePeriodSeconds")
 	s.MinimumHealthyPercent = intOr(svc, awsDefaultMinHealthy, "deploymentMinimumHealthyPercent")

@@ -44,9 +44,6 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 	},
 	awstype.EcsService: func(g *Graph, r *Resource) string {
 		parts := []string{fmt.Sprintf("%d task(s)", desiredCount(r))}
-		if n, deferred := plannedCount(g, r); deferred {
-			parts[0] = fmt.Sprintf("0 task(s) until the first image, then %d", n)
-		}
 		if vcpu, gb, arch, ok := taskSize(g, r); ok {
 			parts[0] += fmt.Sprintf(" × %g vCPU / %g GB %s", vcpu, gb, arch)
 		}
@@ -227,6 +224,9 @@ func resourceLine(g *Graph, r *Resource) string {
 	if r.Protect {
 		s += " [protected]"
 	}
+	if r.WithFirstImage {
+		s += " [with the first image]"
+	}
 	return s
 }
 
@@ -238,6 +238,10 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 			n, strings.Join(g.Placeholders, ", "))
 	}
 
+	if g.ImagePending {
+		b.WriteString("No image is configured yet: this plan shows the stack as the first image deploy makes it. " +
+			"`pulumi up` without an image creates everything except what is marked [with the first image].\n")
+	}
 	if len(g.OfType(awstype.AcmCertificate)) > 0 {
 		b.WriteString("HTTPS on the configured domain. Its Route53 hosted zone is assumed to exist offline; `pulumi up` checks it first.\n")
 	} else if len(g.OfType(awstype.LbLoadBalancer)) > 0 {
