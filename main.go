@@ -34,7 +34,7 @@ func program(ctx *pulumi.Context) error {
 // exporter receives the stack outputs; under the offline engine it also records them.
 type exporter func(name string, value pulumi.Input)
 
-// deploy composes the architecture: config → network → database → service → domain → outputs.
+// deploy composes the architecture: config → network → database → cache → service → domain → outputs.
 // It reads like the diagram: each component takes its settings from config, and main only wires
 // the typed values components hand each other.
 func deploy(ctx *pulumi.Context, export exporter) error {
@@ -61,7 +61,11 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newService(ctx, cfg, account, network, database)
+	cache, err := newCache(ctx, cfg, network)
+	if err != nil {
+		return err
+	}
+	svc, err := newService(ctx, cfg, account, network, database, cache)
 	if err != nil {
 		return err
 	}
@@ -69,7 +73,7 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	if err != nil {
 		return err
 	}
-	exportOutputs(export, cfg, network, database, svc, domain)
+	exportOutputs(export, cfg, network, database, cache, svc, domain)
 	return nil
 }
 
@@ -86,8 +90,19 @@ func newDatabase(ctx *pulumi.Context, cfg *infra.Config, network *infra.Network)
 	return infra.NewDatabase(ctx, "database", &args)
 }
 
+// newCache is nil without redis: the stack then has no cache and no REDIS_URL.
+func newCache(ctx *pulumi.Context, cfg *infra.Config, network *infra.Network) (*infra.Cache, error) {
+	if !cfg.Cache.Enabled() {
+		return nil, nil
+	}
+	args := cfg.Cache
+	args.VpcID = network.VpcID
+	args.SubnetIDs = network.PrivateSubnetIDs
+	return infra.NewCache(ctx, "cache", &args)
+}
+
 func newService(ctx *pulumi.Context, cfg *infra.Config, account infra.Account, network *infra.Network,
-	database *infra.Database) (*infra.AppService, error) {
+	database *infra.Database, cache *infra.Cache) (*infra.AppService, error) {
 	args := cfg.Service
 	args.Account = account
 	// With a domain, port 80 redirects and the Domain adds the 443 listener.
@@ -100,6 +115,14 @@ func newService(ctx *pulumi.Context, cfg *infra.Config, account infra.Account, n
 	// rule as soon as its group exists, so the migration and the tasks start after it.
 	args.Database.Allow = func(ctx *pulumi.Context, appSG pulumi.StringOutput) (pulumi.Resource, error) {
 		return database.AllowFrom(ctx, "app", appSG)
+	}
+	if cache != nil {
+		// The same for the cache: it admits the app's tasks and nothing else.
+		endpoint := cache.Endpoint()
+		endpoint.Allow = func(ctx *pulumi.Context, appSG pulumi.StringOutput) (pulumi.Resource, error) {
+			return cache.AllowFrom(ctx, "app", appSG)
+		}
+		args.Cache = &endpoint
 	}
 	return infra.NewAppService(ctx, "app", &args)
 }
@@ -116,7 +139,7 @@ func newDomain(ctx *pulumi.Context, cfg *infra.Config, svc *infra.AppService) (*
 
 // exportOutputs is every stack output, in one place.
 func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, database *infra.Database,
-	svc *infra.AppService, domain *infra.Domain) {
+	cache *infra.Cache, svc *infra.AppService, domain *infra.Domain) {
 	export("environment", pulumi.String(cfg.Environment))
 	export("vpcId", network.VpcID)
 	export("publicSubnetIds", network.PublicSubnetIDs)
@@ -129,6 +152,12 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 	export("dbUsername", database.Username)
 	export("dbSecretArn", database.SecretArn)
 	export("dbSecurityGroupId", database.SecurityGroupID)
+	if cache != nil {
+		// Where the cache is and where its URL is kept; the URL itself (with the AUTH token)
+		// stays in the SSM SecureString.
+		export("redisEndpoint", cache.PrimaryEndpoint)
+		export("redisUrlParameter", cache.URLParameterName)
+	}
 
 	export("loadBalancerDnsName", svc.LoadBalancerDNSName)
 	export("ecrRepositoryUrl", svc.RepositoryURL)

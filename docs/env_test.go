@@ -18,7 +18,8 @@ import (
 
 // appSetEnv are variables the docs read that the infra does not inject: each is documented as set by
 // the user (appEnv), by Rails/Puma defaults, or only at build time.
-var appSetEnv = []string{"APP_HOST", "RAILS_FORCE_SSL", "RAILS_MAX_THREADS", "SECRET_KEY_BASE_DUMMY"}
+// REDIS_URL is injected only on a stack with redis on (infra.RedisURLEnv).
+var appSetEnv = []string{"APP_HOST", "RAILS_FORCE_SSL", "RAILS_MAX_THREADS", "SECRET_KEY_BASE_DUMMY", infra.RedisURLEnv}
 
 var envRead = regexp.MustCompile(`ENV(?:\["|\.fetch\(")([A-Z][A-Z0-9_]*)"`)
 

@@ -38,6 +38,7 @@ type Config struct {
 
 	Network  NetworkArgs
 	Database DatabaseArgs
+	Cache    CacheArgs
 	Service  AppServiceArgs
 	Domain   DomainArgs
 	Policy   PolicyArgs
@@ -63,6 +64,7 @@ func (c *Config) sections() []section {
 	return []section{
 		{"NetworkArgs", &c.Network, c.Network.problems, c.Network.defaults},
 		{"DatabaseArgs", &c.Database, c.Database.problems, c.Database.defaults},
+		{"CacheArgs", &c.Cache, c.Cache.problems, c.Cache.defaults},
 		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
 		{"DomainArgs", &c.Domain, c.Domain.problems, c.Domain.defaults},
 		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
@@ -168,6 +170,7 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Region = r.region()
 	c.Network.Environment = c.Environment
 	c.Database.Environment = c.Environment
+	c.Cache.Environment = c.Environment
 	c.Service.Environment = c.Environment
 	for _, s := range c.sections() {
 		r.section(s)
@@ -186,6 +189,12 @@ func (r *reader) crossChecks(c *Config) {
 		r.fail("domainName", "",
 			"prod must serve HTTPS on its own domain (a certificate, the 443 listener and login all hang on it); only dev may run on plain HTTP at the ALB's DNS name.",
 			setFix("domainName", "app.example.com")+" && "+setFix("hostedZoneName", "example.com"))
+	}
+	if c.Cache.Enabled() {
+		if field, reason := cacheEnvConflict(c.Service.AppEnv, c.Service.AppSecrets); field != "" {
+			key := keyOf(reflect.TypeOf(c.Service), field)
+			r.fail(key, RedisURLEnv, reason, fmt.Sprintf("pulumi config rm --path '%s.%s' (or pulumi config set redis false to use your own Redis)", key, RedisURLEnv))
+		}
 	}
 }
 
@@ -209,6 +218,7 @@ func Defaults(env Environment) map[string]string {
 	c := Config{Environment: env}
 	c.Network.Environment = env
 	c.Database.Environment = env
+	c.Cache.Environment = env
 	c.Service.Environment = env
 	out := map[string]string{}
 	var r *reader

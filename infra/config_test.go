@@ -124,6 +124,7 @@ var dependentDefaults = map[string]string{
 	"dbEngineVersion":       "follows dbEngine",
 	"dbMaxAllocatedStorage": "follows dbAllocatedStorage",
 	"dbPerformanceInsights": "follows dbInstanceClass and the environment",
+	"redisEngineVersion":    "follows redisEngine",
 }
 
 // undeclaredLine is one entry of Pulumi.yaml's commented list of optional, undeclared keys.

@@ -13,6 +13,11 @@ import (
 var PolicyRuleIDs = []string{
 	"alb-access-logs",
 	"alb-drop-invalid-headers",
+	"cache-auth",
+	"cache-encrypted",
+	"cache-prod-retain",
+	"cache-sg-app-only",
+	"cache-tls",
 	"default-sg-locked",
 	"ecr-scan-on-push",
 	"ecs-exec-enabled",

@@ -42,8 +42,15 @@ type Profile struct {
 	// AlbAccessLogDays keeps the ALB's access logs this long (S3 lifecycle expiry); not a setting.
 	AlbAccessLogDays int
 
+	// Cache (with redis on)
+	CacheNodeType              string // redisNodeType
+	CacheReplicas              int    // redisReplicas
+	CacheSnapshotRetentionDays int    // redisSnapshotRetentionDays
+	CacheApplyImmediately      bool   // redisApplyImmediately
+
 	// Enforced, not settings.
-	// Protect: Pulumi protect on the database, deletion protection on the ALB, the uploads bucket
+	// Protect: Pulumi protect on the database and the cache (which also takes a final snapshot
+	// when deleted), deletion protection on the ALB, the uploads bucket
 	// retained and never force-destroyed, ECR not force-deleted; the database's data-safety
 	// settings (deletion protection, final snapshot, ≥ ProdMinBackupRetentionDays of backups)
 	// cannot be switched off.
@@ -63,6 +70,7 @@ var Profiles = map[Environment]Profile{
 		DbMultiAz: false, DbBackupRetentionDays: 1, DbDeletionProtection: false, DbFinalSnapshot: false,
 		DbApplyImmediately: true, DbPerformanceInsights: false,
 		DesiredCount: 1, MinCount: 1, MaxCount: 2, LogRetentionDays: 30, ContainerInsights: false, AlbAccessLogDays: 14,
+		CacheNodeType: "cache.t4g.micro", CacheReplicas: 0, CacheSnapshotRetentionDays: 0, CacheApplyImmediately: true,
 		Protect: false, ImmutableImageTags: false, RequireDomain: false, AllowSpot: true,
 	},
 	EnvProd: {
@@ -70,6 +78,7 @@ var Profiles = map[Environment]Profile{
 		DbMultiAz: true, DbBackupRetentionDays: 14, DbDeletionProtection: true, DbFinalSnapshot: true,
 		DbApplyImmediately: false, DbPerformanceInsights: true,
 		DesiredCount: 2, MinCount: 2, MaxCount: 6, LogRetentionDays: 365, ContainerInsights: true, AlbAccessLogDays: 365,
+		CacheNodeType: "cache.t4g.small", CacheReplicas: 1, CacheSnapshotRetentionDays: 7, CacheApplyImmediately: false,
 		Protect: true, ImmutableImageTags: true, RequireDomain: true, AllowSpot: false,
 	},
 }

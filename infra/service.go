@@ -132,6 +132,7 @@ func (a *AppServiceArgs) wiringProblems(name string) error {
 	if d.Adapter != "postgresql" && d.Adapter != "mysql2" {
 		add("AppServiceArgs.Database.Adapter %q: must be postgresql or mysql2", d.Adapter)
 	}
+	errs = append(errs, a.cacheWiringProblems()...)
 	if !componentName.MatchString(name) {
 		add("NewAppService name %q: use 1 to 24 letters, digits and inner hyphens, so the auto-named load balancer and target group stay within 32 characters", name)
 	}
@@ -155,7 +156,8 @@ type appServiceBuild struct {
 	alb        *loadBalancer
 	ecsCluster *ecs.Cluster
 	providers  *ecs.ClusterCapacityProviders
-	// dbAccess is the database's ingress rule for the tasks (nil without Database.Allow).
+	// dbAccess are the data stores' ingress rules for the tasks: the database's (nil without
+	// Database.Allow) and the cache's (connectCache).
 	dbAccess []pulumi.Resource
 }
 
@@ -187,6 +189,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		b.storage,         // uploads bucket and SSM secrets
 		b.logsAndRoles,    // log group, execution and task roles
 		b.loadBalancer,    // security groups, ALB, target group, listener
+		b.connectCache,    // REDIS_URL secret, its grant, egress and ingress (with a cache)
 		b.cluster,         // cluster with FARGATE and FARGATE_SPOT
 		b.taskDefinitions, // web and migrate
 		b.service,         // with an image: migrate first (optional), then the ECS service

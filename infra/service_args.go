@@ -68,6 +68,8 @@ type AppServiceArgs struct {
 	PublicSubnetIDs, PrivateSubnetIDs pulumi.StringArrayInput
 	// Database is where Rails connects; its secret supplies DATABASE_PASSWORD. Required.
 	Database DatabaseEndpoint
+	// Cache supplies REDIS_URL (as a secret) to every task. Nil: the stack has no cache.
+	Cache *CacheEndpoint
 	// HTTPS makes port 80 redirect to 443 and opens 443 on the ALB; the Domain component adds
 	// the 443 listener. Set when a domain is configured. Default false (port 80 forwards).
 	HTTPS bool

@@ -63,6 +63,17 @@ type svcRun struct {
 // secrets are app secret name -> value (wrapped as Pulumi secrets, as the config reader does).
 func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string]string) svcRun {
 	t.Helper()
+	return runServiceIn(t, func(_ *pulumi.Context, a *AppServiceArgs) error {
+		if mutate != nil {
+			mutate(a)
+		}
+		return nil
+	}, secrets)
+}
+
+// runServiceIn is runService whose mutate may register resources first (a cache to wire in).
+func runServiceIn(t *testing.T, mutate func(ctx *pulumi.Context, a *AppServiceArgs) error, secrets map[string]string) svcRun {
+	t.Helper()
 	var out svcRun
 	res, err := mockengine.Run(mockengine.Options{Project: "rails-infra", Stack: "dev",
 		Config: map[string]string{"aws:region": "ap-northeast-1"}}, func(ctx *pulumi.Context, export mockengine.ExportFunc) error {
@@ -88,8 +99,8 @@ func runService(t *testing.T, mutate func(a *AppServiceArgs), secrets map[string
 				a.AppSecrets[k] = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 			}
 		}
-		if mutate != nil {
-			mutate(a)
+		if err := mutate(ctx, a); err != nil {
+			return err
 		}
 		svc, err := NewAppService(ctx, "app", a)
 		if err != nil {

@@ -52,6 +52,20 @@ var physicalNameKey = map[string]string{
 	awstype.Ec2VpcEndpoint:          "",
 	awstype.Ec2FlowLog:              "",
 	awstype.Ec2DefaultSecurityGroup: "",
+	// The provider lower-cases these auto-names (ElastiCache stores ids in lower case).
+	awstype.ElastiCacheSubnetGroup:      "name",
+	awstype.ElastiCacheParameterGroup:   "name",
+	awstype.ElastiCacheReplicationGroup: "replicationGroupId",
+}
+
+// lowerCaseNames are the auto-named types whose provider lower-cases the generated name.
+var lowerCaseNames = map[string]bool{
+	awstype.ElastiCacheSubnetGroup: true, awstype.ElastiCacheParameterGroup: true, awstype.ElastiCacheReplicationGroup: true,
+}
+
+// cacheRegionCodes are the short region codes in ElastiCache endpoint names.
+var cacheRegionCodes = map[string]string{
+	"ap-northeast-1": "apne1", "ap-northeast-3": "apne3", "us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1",
 }
 
 func str(m resource.PropertyMap, key string) string {
@@ -94,6 +108,9 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 				name = p + hexID(r.URN, 26)
 			} else {
 				name = r.Name + "-" + hexID(r.URN, 7)
+			}
+			if lowerCaseNames[r.Type] {
+				name = strings.ToLower(name)
 			}
 			state[resource.PropertyKey(key)] = resource.NewPropertyValue(name)
 		}
@@ -293,6 +310,15 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		set(state, "arn", arn("rds", "pg:"+name))
 		return name, nil
 
+	case awstype.ElastiCacheSubnetGroup:
+		set(state, "arn", arn("elasticache", "subnetgroup:"+name))
+		return name, nil
+	case awstype.ElastiCacheParameterGroup:
+		set(state, "arn", arn("elasticache", "parametergroup:"+name))
+		return name, nil
+	case awstype.ElastiCacheReplicationGroup:
+		return m.replicationGroup(name, state), nil
+
 	case awstype.AcmCertificate:
 		a := arn("acm", "certificate/"+uuidish(r.URN))
 		set(state, "arn", a)
@@ -339,6 +365,41 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 	id := r.Name + "-" + h
 	set(state, "arn", arn(strings.SplitN(strings.TrimPrefix(r.Type, "aws:"), "/", 2)[0], id))
 	return id, nil
+}
+
+// replicationGroup answers like ElastiCache for a cluster-mode-disabled group: with encryption in
+// transit the endpoints are master.<id>... and replica.<id>..., one member cluster per node.
+func (m *Recorder) replicationGroup(id string, state resource.PropertyMap) string {
+	suffix := hexID(m.AccountID+m.Region+id, 6) + "." + cacheRegionCodes[m.Region] + ".cache.amazonaws.com"
+	port := 6379
+	if p := state["port"]; p.IsNumber() {
+		port = int(p.NumberValue())
+	}
+	n := 1
+	if v := state["numCacheClusters"]; v.IsNumber() {
+		n = int(v.NumberValue())
+	}
+	var members []any
+	for i := 1; i <= n; i++ {
+		members = append(members, fmt.Sprintf("%s-%03d", id, i))
+	}
+	engine := str(state, "engine")
+	if engine == "" {
+		engine = "redis"
+	}
+	version := str(state, "engineVersion")
+	set(state, "arn", fmt.Sprintf("arn:aws:elasticache:%s:%s:replicationgroup:%s", m.Region, m.AccountID, id))
+	set(state, "engine", engine)
+	set(state, "engineVersionActual", version+".0")
+	set(state, "primaryEndpointAddress", "master."+id+"."+suffix)
+	set(state, "readerEndpointAddress", "replica."+id+"."+suffix)
+	set(state, "port", port)
+	set(state, "memberClusters", members)
+	set(state, "clusterEnabled", false)
+	set(state, "clusterMode", "disabled")
+	set(state, "networkType", "ipv4")
+	set(state, "ipDiscovery", "ipv4")
+	return id
 }
 
 func uuidish(seed string) string {

@@ -280,6 +280,9 @@ var Rules = []Rule{
 	},
 }
 
+// The cache's rules live beside its facts and cost (cache.go).
+func init() { Rules = append(Rules, cacheRules...) }
+
 // secretName matches variable names that hold credentials. Names of references (…_ARN, …_NAME,
 // …_ID, …_PATH) are not secrets themselves.
 var (

@@ -28,6 +28,16 @@ func TestCompliantStackPassesEveryRule(t *testing.T) {
 	}
 }
 
+// cacheIngressOf is the fixture's ingress rule on the cache's security group.
+func cacheIngressOf(g *Graph) *Resource {
+	for _, r := range g.OfType(awstype.VpcSecurityGroupIngressRule) {
+		if r.Name == "cache-from-app" {
+			return r
+		}
+	}
+	panic("no cache-from-app rule in the fixture")
+}
+
 // find returns the resource of type typ in g (the first).
 func find(g *Graph, typ string) *Resource {
 	if rs := g.OfType(typ); len(rs) > 0 {
@@ -261,6 +271,39 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == awstype.Ec2DefaultSecurityGroup })
 		}},
 		{"ssm-secure-string", "dev", func(g *Graph) { find(g, awstype.SsmParameter).Inputs["type"] = "String" }},
+		{"cache-tls", "dev", func(g *Graph) {
+			find(g, awstype.ElastiCacheReplicationGroup).Inputs["transitEncryptionEnabled"] = false
+		}},
+		{"cache-tls", "dev", func(g *Graph) {
+			find(g, awstype.ElastiCacheReplicationGroup).Inputs["transitEncryptionMode"] = "preferred"
+		}},
+		{"cache-encrypted", "dev", func(g *Graph) { delete(find(g, awstype.ElastiCacheReplicationGroup).Inputs, "atRestEncryptionEnabled") }},
+		{"cache-auth", "dev", func(g *Graph) { delete(find(g, awstype.ElastiCacheReplicationGroup).Inputs, "authToken") }},
+		{"cache-auth", "dev", func(g *Graph) {
+			find(g, awstype.ElastiCacheReplicationGroup).Inputs["authToken"] = "PlainToken0123456789"
+		}},
+		{"cache-sg-app-only", "dev", func(g *Graph) {
+			in := cacheIngressOf(g)
+			delete(in.Inputs, "referencedSecurityGroupId")
+			in.Inputs["cidrIpv4"] = "10.0.0.0/16"
+		}},
+		{"cache-sg-app-only", "dev", func(g *Graph) { cacheIngressOf(g).Inputs["toPort"] = 6380.0 }},
+		{"cache-sg-app-only", "dev", func(g *Graph) {
+			// The load balancer's group may not reach the cache.
+			cacheIngressOf(g).PropertyDeps["referencedSecurityGroupId"] = []string{find(g, awstype.LbLoadBalancer).PropertyDeps["securityGroups"][0]}
+		}},
+		{"cache-prod-retain", "prod", func(g *Graph) { find(g, awstype.ElastiCacheReplicationGroup).Protect = false }},
+		{"cache-prod-retain", "prod", func(g *Graph) {
+			rg := find(g, awstype.ElastiCacheReplicationGroup)
+			rg.Inputs["numCacheClusters"] = 1.0
+			rg.Inputs["automaticFailoverEnabled"] = false
+		}},
+		{"cache-prod-retain", "prod", func(g *Graph) {
+			find(g, awstype.ElastiCacheReplicationGroup).Inputs["snapshotRetentionLimit"] = 1.0
+		}},
+		{"cache-prod-retain", "prod", func(g *Graph) {
+			delete(find(g, awstype.ElastiCacheReplicationGroup).Inputs, "finalSnapshotIdentifier")
+		}},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

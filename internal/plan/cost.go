@@ -103,6 +103,9 @@ func EstimateCost(g *Graph) Cost {
 	for _, db := range g.OfType(awstype.RdsInstance) {
 		rdsCost(db, p, ok, add)
 	}
+	for _, rg := range g.OfType(awstype.ElastiCacheReplicationGroup) {
+		cacheCost(rg, p, ok, add)
+	}
 	azs := vpcAZs(g)
 	for _, ep := range g.OfType(awstype.Ec2VpcEndpoint) {
 		if ep.str("vpcEndpointType") != "Interface" {

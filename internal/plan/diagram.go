@@ -149,6 +149,16 @@ func buildArch(g *Graph) *arch {
 			a.link(s, id, dbPort(db))
 		}
 	}
+	for i, rg := range g.OfType(awstype.ElastiCacheReplicationGroup) {
+		nodes, _ := rg.num("numCacheClusters")
+		id := a.add(archNode{id: fmt.Sprintf("cache%d", i),
+			label: fmt.Sprintf("ElastiCache %s %s\\n%s × %g · %s", rg.str("engine"), rg.str("engineVersion"), rg.str("nodeType"), max(nodes, 1),
+				pick(isTrue(rg, "multiAzEnabled"), "Multi-AZ", "single node")),
+			zone: zonePrivate, component: componentOr(g, rg)})
+		for _, s := range services {
+			a.link(s, id, "rediss :"+orDash(rg.str("port")))
+		}
+	}
 	var ifaces []string
 	var ifaceRes *Resource
 	for _, ep := range g.OfType(awstype.Ec2VpcEndpoint) {

@@ -107,7 +107,8 @@ func TestCostArithmetic(t *testing.T) {
 		"RDS storage":            20 * 0.138 * 2,                      // 5.52
 		"Route 53 hosted zone":   0.50,
 		"Secrets Manager secret": 0.40,
-		"public IPv4 addresses":  3 * 730 * 0.005, // 1 NAT EIP + 2 ALB nodes
+		"public IPv4 addresses":  3 * 730 * 0.005,       // 1 NAT EIP + 2 ALB nodes
+		"ElastiCache nodes":      2 * 730 * 0.025 * 0.8, // 29.20: primary + replica, Valkey at 80% of Redis OSS
 	}
 	total := 0.0
 	for name, w := range want {

@@ -92,6 +92,25 @@ func compliantStack(env string) *Graph {
 		"defaultActions": []any{map[string]any{"type": "forward"}}})
 	http := res(awstype.LbListener, "web-http", map[string]any{"port": 80.0, "protocol": "HTTP",
 		"defaultActions": []any{map[string]any{"type": "redirect", "redirect": map[string]any{"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}}})
+	appSG := res(awstype.Ec2SecurityGroup, "web-app", nil)
+	svc.Inputs["networkConfiguration"] = map[string]any{"assignPublicIp": false, "securityGroups": []any{"sg-app"}}
+	cacheSG := res(awstype.Ec2SecurityGroup, "cache-sg", nil)
+	cache := res(awstype.ElastiCacheReplicationGroup, "cache", map[string]any{
+		"engine": "valkey", "engineVersion": "8.2", "nodeType": "cache.t4g.micro", "port": 6379.0,
+		"numCacheClusters":         map[bool]float64{true: 2, false: 1}[env == "prod"],
+		"automaticFailoverEnabled": env == "prod", "multiAzEnabled": env == "prod",
+		"transitEncryptionEnabled": true, "transitEncryptionMode": "required", "atRestEncryptionEnabled": true,
+		"authToken":              secretMarker, // as FromResult redacts a secret input
+		"snapshotRetentionLimit": map[bool]float64{true: 7, false: 0}[env == "prod"],
+	})
+	if env == "prod" {
+		cache.Inputs["finalSnapshotIdentifier"] = "test-cache-final-0123456789ab"
+	}
+	cache.Protect = env == "prod"
+	cache.PropertyDeps = map[string][]string{"securityGroupIds": {cacheSG.URN}}
+	cacheIngress := res(awstype.VpcSecurityGroupIngressRule, "cache-from-app", map[string]any{
+		"referencedSecurityGroupId": "sg-app", "fromPort": 6379.0, "toPort": 6379.0, "ipProtocol": "tcp"})
+	cacheIngress.PropertyDeps = map[string][]string{"securityGroupId": {cacheSG.URN}, "referencedSecurityGroupId": {appSG.URN}}
 	return graphOf(env,
 		res(tVpc, "network", map[string]any{"cidrBlock": "10.0.0.0/16", "numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "Single"}}),
 		res(awstype.Ec2DefaultSecurityGroup, "network-default-sg", map[string]any{}),
@@ -103,5 +122,6 @@ func compliantStack(env string) *Graph {
 		res(awstype.EcrRepository, "web", map[string]any{"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
 		res(awstype.AcmCertificate, "cert", map[string]any{"domainName": "app.example.com", "validationMethod": "DNS"}),
 		res(awstype.Route53Record, "app", map[string]any{"name": "app.example.com", "type": "A"}),
+		appSG, cacheSG, cache, cacheIngress,
 	)
 }

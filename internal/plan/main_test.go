@@ -265,7 +265,7 @@ func TestSVGIsValid(t *testing.T) {
 func TestDiagramFollowsTheGraph(t *testing.T) {
 	full := compliantStack("prod")
 	dot, mmd := Dot(full), Mermaid(full)
-	for _, want := range []string{"internet -> alb0", "alb0 -> svc0", "svc0 -> db0", "svc0 -> s3", "svc0 -> ecr", "svc0 -> ssm", "svc0 -> logs", "dns -> alb0", "acm -> alb0", "cluster_public", "cluster_private"} {
+	for _, want := range []string{"internet -> alb0", "alb0 -> svc0", "svc0 -> db0", "svc0 -> cache0", "svc0 -> s3", "svc0 -> ecr", "svc0 -> ssm", "svc0 -> logs", "dns -> alb0", "acm -> alb0", "cluster_public", "cluster_private"} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("dot lacks %q:\n%s", want, dot)
 		}

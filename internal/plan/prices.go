@@ -16,6 +16,9 @@ package plan
 //   - CloudWatch Logs:    https://aws.amazon.com/cloudwatch/pricing/
 //   - Secrets Manager:    https://aws.amazon.com/secrets-manager/pricing/
 //   - Public IPv4:        https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address" tab)
+//   - ElastiCache nodes:  https://aws.amazon.com/elasticache/pricing/ ("On-Demand Nodes", Redis OSS
+//     tab, node-based clusters). Valkey nodes are listed at 20% below Redis OSS
+//     (ValkeyNodePriceFactor), so only the Redis OSS column is written down.
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -33,6 +36,9 @@ const (
 	// FargateSpotDiscount is the share of the on-demand price Spot typically costs. Spot prices
 	// float per region and hour; AWS advertises "up to 70%" off.
 	FargateSpotDiscount = 0.30
+	// ValkeyNodePriceFactor is what a Valkey node costs relative to the same Redis OSS node
+	// (AWS: "20% lower price" for node-based ElastiCache for Valkey).
+	ValkeyNodePriceFactor = 0.80
 )
 
 // FargateRate is the price of one vCPU-hour and one GB-hour.
@@ -49,7 +55,8 @@ type RegionPrices struct {
 	HostedZoneMonth   float64
 	LogsIngestGB      float64
 	SecretMonth       float64
-	PublicIPv4Hour    float64 // every public IPv4 address: NAT EIPs, one per ALB node (AZ)
+	PublicIPv4Hour    float64            // every public IPv4 address: NAT EIPs, one per ALB node (AZ)
+	CacheNodeHour     map[string]float64 // ElastiCache for Redis OSS on-demand, per node type
 }
 
 // Prices is the dated price table, by region.
@@ -73,6 +80,10 @@ var Prices = map[string]RegionPrices{
 		LogsIngestGB:      0.50,
 		SecretMonth:       0.40,
 		PublicIPv4Hour:    0.005,
+		CacheNodeHour: map[string]float64{
+			"cache.t4g.micro": 0.016, "cache.t4g.small": 0.032, "cache.t4g.medium": 0.065,
+			"cache.m7g.large": 0.158, "cache.r7g.large": 0.219,
+		},
 	},
 	"ap-northeast-1": {
 		NATHour: 0.062, NATPerGB: 0.062,
@@ -93,5 +104,8 @@ var Prices = map[string]RegionPrices{
 		LogsIngestGB:      0.76,
 		SecretMonth:       0.40,
 		PublicIPv4Hour:    0.005,
+		CacheNodeHour: map[string]float64{
+			"cache.t4g.micro": 0.025, "cache.t4g.small": 0.050, "cache.t4g.medium": 0.099,
+		},
 	},
 }

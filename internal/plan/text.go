@@ -42,6 +42,7 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return strings.Join(parts, ", ")
 	},
+	awstype.ElastiCacheReplicationGroup: cacheFacts,
 	awstype.EcsService: func(g *Graph, r *Resource) string {
 		parts := []string{fmt.Sprintf("%d task(s)", desiredCount(r))}
 		if vcpu, gb, arch, ok := taskSize(g, r); ok {
@@ -396,6 +397,9 @@ func summary(g *Graph) []string {
 	}
 	for _, db := range g.OfType(awstype.RdsInstance) {
 		lines = append(lines, "database: "+facts[awstype.RdsInstance](g, db))
+	}
+	for _, rg := range g.OfType(awstype.ElastiCacheReplicationGroup) {
+		lines = append(lines, "cache: "+cacheFacts(g, rg))
 	}
 	for _, s := range g.OfType(awstype.EcsService) {
 		lines = append(lines, "service "+s.Name+": "+facts[awstype.EcsService](g, s))
