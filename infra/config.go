@@ -36,11 +36,12 @@ type Config struct {
 	// endpoints and prices are deterministic.
 	Region string
 
-	Network  NetworkArgs
-	Database DatabaseArgs
-	Service  AppServiceArgs
-	Domain   DomainArgs
-	Policy   PolicyArgs
+	Network    NetworkArgs
+	Database   DatabaseArgs
+	Service    AppServiceArgs
+	Domain     DomainArgs
+	Monitoring MonitoringArgs
+	Policy     PolicyArgs
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -65,6 +66,7 @@ func (c *Config) sections() []section {
 		{"DatabaseArgs", &c.Database, c.Database.problems, c.Database.defaults},
 		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
 		{"DomainArgs", &c.Domain, c.Domain.problems, c.Domain.defaults},
+		{"MonitoringArgs", &c.Monitoring, c.Monitoring.problems, c.Monitoring.defaults},
 		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
 	}
 }
@@ -169,6 +171,9 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Network.Environment = c.Environment
 	c.Database.Environment = c.Environment
 	c.Service.Environment = c.Environment
+	c.Monitoring.Environment = c.Environment
+	// The region the alarm topic must be in; main.go replaces Account with the looked-up one.
+	c.Monitoring.Account.Region = c.Region
 	for _, s := range c.sections() {
 		r.section(s)
 	}
@@ -210,6 +215,7 @@ func Defaults(env Environment) map[string]string {
 	c.Network.Environment = env
 	c.Database.Environment = env
 	c.Service.Environment = env
+	c.Monitoring.Environment = env
 	out := map[string]string{}
 	var r *reader
 	for _, s := range c.sections() {

@@ -11,12 +11,15 @@ import (
 // them; a test there keeps both lists equal). They live here so a waiver for an unknown rule is a
 // config problem under `pulumi up` too, not only under `plan`.
 var PolicyRuleIDs = []string{
+	"alarm-destination",
 	"alb-access-logs",
 	"alb-drop-invalid-headers",
+	"cost-budget",
 	"default-sg-locked",
 	"ecr-scan-on-push",
 	"ecs-exec-enabled",
 	"ecs-no-public-ip",
+	"ecs-service-alarms",
 	"http-redirects-https",
 	"https-tls13",
 	"iam-no-wildcard-action",
@@ -24,6 +27,7 @@ var PolicyRuleIDs = []string{
 	"oidc-secret-hidden",
 	"rds-encrypted",
 	"rds-managed-password",
+	"rds-alarms",
 	"rds-private",
 	"rds-prod-retain",
 	"rds-tls",

@@ -42,6 +42,14 @@ type Profile struct {
 	// AlbAccessLogDays keeps the ALB's access logs this long (S3 lifecycle expiry); not a setting.
 	AlbAccessLogDays int
 
+	// Monitoring, not settings.
+	// HeartbeatMissingData is how alarms on metrics a live stack always reports (running tasks,
+	// healthy targets, database CPU) treat missing data: a stopped dev stack reports nothing and
+	// must not page anyone; a prod stack that reports nothing is dead and must.
+	HeartbeatMissingData TreatMissingData
+	// RequireAlarmDestination: alarmEmails or alarmTopicArn must be set.
+	RequireAlarmDestination bool
+
 	// Enforced, not settings.
 	// Protect: Pulumi protect on the database, deletion protection on the ALB, the uploads bucket
 	// retained and never force-destroyed, ECR not force-deleted; the database's data-safety
@@ -63,6 +71,7 @@ var Profiles = map[Environment]Profile{
 		DbMultiAz: false, DbBackupRetentionDays: 1, DbDeletionProtection: false, DbFinalSnapshot: false,
 		DbApplyImmediately: true, DbPerformanceInsights: false,
 		DesiredCount: 1, MinCount: 1, MaxCount: 2, LogRetentionDays: 30, ContainerInsights: false, AlbAccessLogDays: 14,
+		HeartbeatMissingData: MissingNotBreaching, RequireAlarmDestination: false,
 		Protect: false, ImmutableImageTags: false, RequireDomain: false, AllowSpot: true,
 	},
 	EnvProd: {
@@ -70,6 +79,7 @@ var Profiles = map[Environment]Profile{
 		DbMultiAz: true, DbBackupRetentionDays: 14, DbDeletionProtection: true, DbFinalSnapshot: true,
 		DbApplyImmediately: false, DbPerformanceInsights: true,
 		DesiredCount: 2, MinCount: 2, MaxCount: 6, LogRetentionDays: 365, ContainerInsights: true, AlbAccessLogDays: 365,
+		HeartbeatMissingData: MissingBreaching, RequireAlarmDestination: true,
 		Protect: true, ImmutableImageTags: true, RequireDomain: true, AllowSpot: false,
 	},
 }

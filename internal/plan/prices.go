@@ -16,6 +16,11 @@ package plan
 //   - CloudWatch Logs:    https://aws.amazon.com/cloudwatch/pricing/
 //   - Secrets Manager:    https://aws.amazon.com/secrets-manager/pricing/
 //   - Public IPv4:        https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address" tab)
+//   - CloudWatch alarms and dashboards: https://aws.amazon.com/cloudwatch/pricing/ (a standard
+//     alarm is billed per metric it reads: a metric math alarm over two metrics counts two)
+//   - KMS customer managed key: https://aws.amazon.com/kms/pricing/
+//   - AWS Budgets:        https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/ (priced
+//     at the per-day rate; an account's first budgets are free, so this is an upper bound)
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -50,6 +55,10 @@ type RegionPrices struct {
 	LogsIngestGB      float64
 	SecretMonth       float64
 	PublicIPv4Hour    float64 // every public IPv4 address: NAT EIPs, one per ALB node (AZ)
+	AlarmMetricMonth  float64 // standard-resolution alarm, per metric it reads
+	DashboardMonth    float64
+	KMSKeyMonth       float64 // customer managed key (requests not included)
+	BudgetDay         float64 // past the account's free budgets
 }
 
 // Prices is the dated price table, by region.
@@ -73,6 +82,10 @@ var Prices = map[string]RegionPrices{
 		LogsIngestGB:      0.50,
 		SecretMonth:       0.40,
 		PublicIPv4Hour:    0.005,
+		AlarmMetricMonth:  0.10,
+		DashboardMonth:    3.00,
+		KMSKeyMonth:       1.00,
+		BudgetDay:         0.02,
 	},
 	"ap-northeast-1": {
 		NATHour: 0.062, NATPerGB: 0.062,
@@ -93,5 +106,9 @@ var Prices = map[string]RegionPrices{
 		LogsIngestGB:      0.76,
 		SecretMonth:       0.40,
 		PublicIPv4Hour:    0.005,
+		AlarmMetricMonth:  0.10,
+		DashboardMonth:    3.00,
+		KMSKeyMonth:       1.00,
+		BudgetDay:         0.02,
 	},
 }
