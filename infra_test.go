@@ -259,7 +259,7 @@ var badConfig = []struct {
 	{"a health path longer than a listener path pattern on a stack with a domain", "prod", map[string]string{"rails-infra:healthCheckPath": "/" + strings.Repeat("a", 200)}, "rails-infra:healthCheckPath", "at most 128 characters"},
 	{"a misspelled OIDC key", "", map[string]string{"rails-infra:oidcClientID": "abc"}, "rails-infra:oidcClientID", `Did you mean "oidcClientId"`},
 	// --- policy ---
-	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alb-access-logs, alb-drop-invalid-headers"},
+	{"a waiver for an unknown rule", "", map[string]string{"rails-infra:policyWaivers": `{"no-such-rule":"because"}`}, "rails-infra:policyWaivers", "known ids: alarm-destination, alb-access-logs, alb-drop-invalid-headers"},
 	{"a waiver with a misspelled rule id", "", map[string]string{"rails-infra:policyWaivers": `{"log_retention":"kept by law"}`}, "rails-infra:policyWaivers", "not a policy rule id"},
 	{"a waiver without a reason", "", map[string]string{"rails-infra:policyWaivers": `{"log-retention":""}`}, "rails-infra:policyWaivers", "has no reason"},
 	{"a waiver with a blank reason", "", map[string]string{"rails-infra:policyWaivers": `{"sg-open-ingress":"   "}`}, "rails-infra:policyWaivers", "has no reason"},

@@ -104,10 +104,11 @@ func checkServiceAlarms(g *Graph, svc *Resource) []string {
 		{{"ECS/ContainerInsights", "RunningTaskCount"}, {"AWS/ApplicationELB", "HealthyHostCount"}},
 	}
 	out := missingMetrics(have, want)
-	for _, tg := range g.linked(svc, "loadBalancers", awstype.LbTargetGroup) {
-		if len(svc.list("loadBalancers")) == 0 {
-			break
-		}
+	var tgs []*Resource
+	if len(svc.PropertyDeps["loadBalancers"]) > 0 || len(svc.list("loadBalancers")) > 0 {
+		tgs = g.linked(svc, "loadBalancers", awstype.LbTargetGroup) // a worker has none
+	}
+	for _, tg := range tgs {
 		tgHave := alarmsOn(g, tg)
 		for _, m := range missingMetrics(tgHave, [][]alarmMetric{
 			{{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"}},
