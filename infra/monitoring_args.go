@@ -15,9 +15,9 @@ import (
 type TreatMissingData string
 
 const (
-	// MissingNotBreaching: no data is healthy (no requests means no errors).
+	// MissingNotBreaching means no data is healthy (no requests means no errors).
 	MissingNotBreaching TreatMissingData = "notBreaching"
-	// MissingBreaching: no data is a failure (a live service always reports the metric).
+	// MissingBreaching means no data is a failure (a live service always reports the metric).
 	MissingBreaching TreatMissingData = "breaching"
 )
 

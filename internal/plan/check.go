@@ -285,7 +285,7 @@ var Rules = []Rule{
 		ID: "rds-alarms", Types: []string{awstype.RdsInstance},
 		Summary: "the database has alarms on CPU, free storage, freeable memory and connections, and an RDS event subscription",
 		Fix:     "pass the database's Watch() to NewMonitoring; for an instance class without a known memory size (infra/database_watch.go), add it there",
-		Check:   func(g *Graph, r *Resource) []string { return checkDatabaseAlarms(g, r) },
+		Check:   checkDatabaseAlarms,
 	},
 	{
 		ID: "cost-budget", Types: []string{componentPrefix + "Monitoring"},

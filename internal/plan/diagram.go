@@ -208,6 +208,7 @@ func buildArch(g *Graph) *arch {
 			a.link("flowlogs", "logs", "records")
 		}
 	}
+	monitoringArch(g, a)
 	return a
 }
 

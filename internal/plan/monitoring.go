@@ -15,8 +15,8 @@ import (
 // a normal month stays under the limit, while a bill at twice the estimate crosses it.
 const BudgetHeadroom = 1.5
 
-// BudgetAlarmFactor: a budget at or above this multiple of the estimate would let a bill twice
-// the estimate pass without an actual-spend alert.
+// BudgetAlarmFactor is the multiple of the estimate at or above which a budget would let a bill
+// twice the estimate pass without an actual-spend alert.
 const BudgetAlarmFactor = 2.0
 
 // BudgetMinFactor is the lowest multiple of the estimate the check accepts, so a small change of
@@ -193,4 +193,120 @@ func checkCostBudget(g *Graph, _ *Resource) []string {
 		}
 	}
 	return out
+}
+
+// budgetLine says what the stack's budget is and what this estimate gives.
+func budgetLine(g *Graph, estimate float64) string {
+	want := fmt.Sprintf("budgetMonthlyUsd %d = this estimate × %g", SuggestedBudget(estimate), BudgetHeadroom)
+	bs := g.OfType(awstype.BudgetsBudget)
+	if len(bs) == 0 {
+		return "none; set " + want
+	}
+	return fmt.Sprintf("$%s/month (%s)", bs[0].str("limitAmount"), want)
+}
+
+// monitoringSummary is the summary line of what watches the stack, or "".
+func monitoringSummary(g *Graph) string {
+	alarms := g.OfType(awstype.CloudWatchMetricAlarm)
+	if len(alarms) == 0 && len(g.OfType(awstype.SnsTopic)) == 0 {
+		return ""
+	}
+	dest := "an existing topic (alarmTopicArn)"
+	if topics := g.OfType(awstype.SnsTopic); len(topics) > 0 {
+		dest = fmt.Sprintf("the stack's encrypted topic with %d email subscription(s)", len(g.OfType(awstype.SnsTopicSubscription)))
+	}
+	if len(alarms) > 0 {
+		if acts := alarms[0].list("alarmActions"); len(acts) > 0 && len(g.OfType(awstype.SnsTopic)) == 0 {
+			dest = fmt.Sprint(acts[0])
+		}
+	}
+	parts := []string{fmt.Sprintf("monitoring: %d alarm(s) → %s", len(alarms), dest)}
+	if n := len(deploymentRules(g)); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed-deployment rule(s)", n))
+	}
+	if n := len(g.OfType(awstype.RdsEventSubscription)); n > 0 {
+		parts = append(parts, "RDS events")
+	}
+	if n := len(g.OfType(awstype.CloudWatchDashboard)); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d dashboard(s)", n))
+	}
+	if n := len(g.OfType(awstype.CloudWatchQueryDefinition)); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d saved log queries", n))
+	}
+	for _, b := range g.OfType(awstype.BudgetsBudget) {
+		parts = append(parts, "budget $"+b.str("limitAmount")+"/month")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// deploymentRules are the EventBridge rules on ECS deployment state changes.
+func deploymentRules(g *Graph) []*Resource {
+	var out []*Resource
+	for _, r := range g.OfType(awstype.CloudWatchEventRule) {
+		if strings.Contains(r.str("eventPattern"), "ECS Deployment State Change") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// monitoringArch adds the alarms, the topic they notify, the dashboard and the budget.
+func monitoringArch(g *Graph, a *arch) {
+	alarms, topics := g.OfType(awstype.CloudWatchMetricAlarm), g.OfType(awstype.SnsTopic)
+	if len(alarms) == 0 && len(topics) == 0 {
+		return
+	}
+	comp := "Monitoring"
+	if len(alarms) > 0 {
+		comp = componentOr(g, alarms[0])
+	}
+	topic := "existing SNS topic\\n(alarmTopicArn)"
+	if len(topics) > 0 {
+		topic = fmt.Sprintf("SNS alarm topic\\nKMS-encrypted · %d email(s)", len(g.OfType(awstype.SnsTopicSubscription)))
+	}
+	a.add(archNode{id: "alarmtopic", label: topic, zone: zoneAWS, component: comp})
+	events := ""
+	if len(deploymentRules(g)) > 0 || len(g.OfType(awstype.RdsEventSubscription)) > 0 {
+		events = "\\n+ deployment and RDS events"
+	}
+	a.add(archNode{id: "alarms", label: fmt.Sprintf("CloudWatch alarms ×%d%s", len(alarms), events), zone: zoneAWS, component: comp})
+	a.link("alarms", "alarmtopic", "ALARM / OK")
+	if d := g.OfType(awstype.CloudWatchDashboard); len(d) > 0 {
+		a.add(archNode{id: "dashboard", label: "CloudWatch dashboard\\n" + d[0].str("dashboardName"), zone: zoneAWS, component: comp})
+	}
+	for _, b := range g.OfType(awstype.BudgetsBudget) {
+		a.add(archNode{id: "budget", label: "AWS Budgets\\n$" + b.str("limitAmount") + "/month", zone: zoneAWS, component: comp})
+		a.link("budget", "alarmtopic", "80% / 100% / forecast")
+	}
+}
+
+// alarmFacts renders an alarm as "AWS/ECS CPUUtilization Average > 85 for 3×300s, missing: notBreaching".
+func alarmFacts(_ *Graph, r *Resource) string {
+	ops := map[string]string{"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": "≥", "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "≤"}
+	what := ""
+	if n := r.str("metricName"); n != "" {
+		stat := r.str("statistic")
+		if e := r.str("extendedStatistic"); e != "" {
+			stat = e
+		}
+		what = fmt.Sprintf("%s %s %s", r.str("namespace"), n, stat)
+	} else {
+		var metrics []string
+		expr := ""
+		for i := range r.list("metricQueries") {
+			idx := strconv.Itoa(i)
+			if e := r.str("metricQueries", idx, "expression"); e != "" {
+				expr = e
+			} else {
+				metrics = append(metrics, r.str("metricQueries", idx, "id")+"="+r.str("metricQueries", idx, "metric", "metricName"))
+			}
+		}
+		what = fmt.Sprintf("%s (%s)", expr, strings.Join(metrics, ", "))
+	}
+	period := r.str("period")
+	if period == "" && len(r.list("metricQueries")) > 1 {
+		period = r.str("metricQueries", "1", "metric", "period")
+	}
+	return fmt.Sprintf("%s %s %s for %s of %s×%ss, missing data: %s", what, orDash(ops[r.str("comparisonOperator")]), r.str("threshold"),
+		orDash(r.str("datapointsToAlarm")), orDash(r.str("evaluationPeriods")), orDash(period), orDash(r.str("treatMissingData")))
 }
