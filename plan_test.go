@@ -435,3 +435,47 @@ func TestPlanCheckPassesOnConfigVariants(t *testing.T) {
 		})
 	}
 }
+
+// The plan shows what watches the stack in every format, prices it, and its --check passes on
+// both stacks once the web service runs (alarms on the service and the database).
+func TestPlanShowsMonitoring(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		code, text, stderr := runPlan(t, "plan", stack)
+		if code != plan.ExitOK {
+			t.Fatalf("%s: exit %d\n%s", stack, code, stderr)
+		}
+		for _, want := range []string{"sns Topic alarms: encrypted with a customer managed KMS key", "cloudwatch Dashboard dashboard",
+			"budgets Budget", "monitoring: 4 alarm(s)", "CloudWatch alarms ×4", "CloudWatch dashboard ×1", "KMS key ×1", "AWS Budgets budget ×1",
+			"cost budget: $", "dashboardUrl = https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home", "alarmTopicArn = arn:aws:sns:ap-northeast-1:"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s text lacks %q", stack, want)
+			}
+		}
+		_, mermaid, _ := runPlan(t, "plan", stack, "--format", "mermaid")
+		for _, want := range []string{"SNS alarm topic", "CloudWatch alarms ×4", "CloudWatch dashboard", "AWS Budgets"} {
+			if !strings.Contains(mermaid, want) {
+				t.Errorf("%s diagram lacks %q", stack, want)
+			}
+		}
+	}
+	t.Run("with an image both stacks check clean with alarms on the service and the database", func(t *testing.T) {
+		for _, stack := range []string{"dev", "prod"} {
+			b, err := os.ReadFile("Pulumi." + stack + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "Pulumi."+stack+".yaml")
+			body := strings.Replace(string(b), "config:\n", "config:\n  rails-infra:imageTag: v1.0.0\n", 1)
+			if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, stderr := runPlan(t, "plan", stack, "--config-file", file, "--check")
+			if code != plan.ExitOK {
+				t.Errorf("%s with an image: exit %d\n%s\n%s", stack, code, stderr, out)
+			}
+			if !strings.Contains(out, "monitoring: 11 alarm(s)") || !strings.Contains(out, "1 failed-deployment rule(s)") {
+				t.Errorf("%s with an image: want 11 alarms and the deployment rule in the summary", stack)
+			}
+		}
+	})
+}

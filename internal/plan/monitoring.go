@@ -97,17 +97,24 @@ func checkServiceAlarms(g *Graph, svc *Resource) []string {
 	if desiredCount(svc) == 0 {
 		return nil // no tasks (no image yet): nothing to watch
 	}
-	have := alarmsOn(g, svc)
-	want := [][]alarmMetric{
-		{{"AWS/ECS", "CPUUtilization"}},
-		{{"AWS/ECS", "MemoryUtilization"}},
-		{{"ECS/ContainerInsights", "RunningTaskCount"}, {"AWS/ApplicationELB", "HealthyHostCount"}},
-	}
-	out := missingMetrics(have, want)
 	var tgs []*Resource
 	if len(svc.PropertyDeps["loadBalancers"]) > 0 || len(svc.list("loadBalancers")) > 0 {
 		tgs = g.linked(svc, "loadBalancers", awstype.LbTargetGroup) // a worker has none
 	}
+	have := alarmsOn(g, svc)
+	// Without Container Insights the running-tasks alarm counts the service's healthy targets.
+	healthy := alarmMetric{"AWS/ApplicationELB", "HealthyHostCount"}
+	for _, tg := range tgs {
+		if alarmsOn(g, tg)[healthy] {
+			have[healthy] = true
+		}
+	}
+	want := [][]alarmMetric{
+		{{"AWS/ECS", "CPUUtilization"}},
+		{{"AWS/ECS", "MemoryUtilization"}},
+		{{"ECS/ContainerInsights", "RunningTaskCount"}, healthy},
+	}
+	out := missingMetrics(have, want)
 	for _, tg := range tgs {
 		tgHave := alarmsOn(g, tg)
 		for _, m := range missingMetrics(tgHave, [][]alarmMetric{
