@@ -1,9 +1,10 @@
-// Package infra holds the components of a Rails app's AWS home: Network, Database, AppService
-// and Domain, each a Pulumi ComponentResource that main.go composes.
+// Package infra holds the components of a Rails app's AWS home: Network, Database, AppService,
+// Domain and Monitoring, each a Pulumi ComponentResource that main.go composes.
 //
 // Conventions, so one setting is followed from Pulumi.yaml to its resource in two files:
 //
-//   - Files of one component share a prefix (network*.go, database*.go, service*.go, domain*.go),
+//   - Files of one component share a prefix (network*.go, database*.go, service*.go, domain*.go,
+//     monitoring*.go),
 //     so `ls infra/` shows the architecture. config.go, profile.go and problem.go are the shared
 //     config machinery; account.go and iam.go are shared AWS helpers.
 //   - A component is an exported struct embedding pulumi.ResourceState, with typed outputs and
