@@ -4,9 +4,8 @@
 // Conventions, so one setting is followed from Pulumi.yaml to its resource in two files:
 //
 //   - Files of one component share a prefix (network*.go, database*.go, service*.go, domain*.go,
-//     monitoring*.go),
-//     so `ls infra/` shows the architecture. config.go, profile.go and problem.go are the shared
-//     config machinery; account.go and iam.go are shared AWS helpers.
+//     monitoring*.go), so `ls infra/` shows the architecture. config.go, profile.go and problem.go
+//     are the shared config machinery; account.go and iam.go are shared AWS helpers.
 //   - A component is an exported struct embedding pulumi.ResourceState, with typed outputs and
 //     NewX(ctx, name, args *XArgs, opts...). NewX runs: defaults → validate → RegisterComponentResource
 //     ("rails-infra:infra:X") → children with pulumi.Parent → RegisterResourceOutputs.
