@@ -91,16 +91,17 @@ func cliValidate(t *testing.T, s cliStack) (map[string]string, []string, error) 
 }
 
 // freshStacks set only what the program really requires: the environment, and for prod the
-// domain prod must serve on.
+// domain prod must serve on and who hears its alarms.
 var freshStacks = []cliStack{
 	{name: "dev", set: map[string]string{"environment": "dev"}},
-	{name: "prod", set: map[string]string{"environment": "prod", "domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp"}},
+	{name: "prod", set: map[string]string{"environment": "prod", "domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp",
+		"alarmEmails[0]": "ops@example.co.jp"}},
 	{
 		name: "prod-login",
 		set: map[string]string{"environment": "prod", "domainName": "app.example.co.jp", "hostedZoneName": "example.co.jp",
 			"oidcIssuer": "https://accounts.google.com", "oidcAuthorizationEndpoint": "https://accounts.google.com/o/oauth2/v2/auth",
 			"oidcTokenEndpoint": "https://oauth2.googleapis.com/token", "oidcUserInfoEndpoint": "https://openidconnect.googleapis.com/v1/userinfo",
-			"oidcClientId": "client-123"},
+			"oidcClientId": "client-123", "alarmTopicArn": "arn:aws:sns:ap-northeast-1:123456789012:chatbot-alerts"},
 		// An optional secret: undeclared, so the CLI neither requires it nor refuses it encrypted.
 		secret: map[string]string{"oidcClientSecret": "an-oidc-client-secret"},
 	},

@@ -34,7 +34,8 @@ func program(ctx *pulumi.Context) error {
 // exporter receives the stack outputs; under the offline engine it also records them.
 type exporter func(name string, value pulumi.Input)
 
-// deploy composes the architecture: config → network → database → cache → service → domain → outputs.
+// deploy composes the architecture: config → network → database → cache → service → domain →
+// monitoring → outputs.
 // It reads like the diagram: each component takes its settings from config, and main only wires
 // the typed values components hand each other.
 func deploy(ctx *pulumi.Context, export exporter) error {
@@ -73,7 +74,12 @@ func deploy(ctx *pulumi.Context, export exporter) error {
 	if err != nil {
 		return err
 	}
+	monitoring, err := newMonitoring(ctx, cfg, account, database, svc)
+	if err != nil {
+		return err
+	}
 	exportOutputs(export, cfg, network, database, cache, svc, domain)
+	exportMonitoring(export, monitoring)
 	return nil
 }
 
@@ -135,6 +141,27 @@ func newDomain(ctx *pulumi.Context, cfg *infra.Config, svc *infra.AppService) (*
 	args := cfg.Domain
 	args.Target = svc.Target()
 	return infra.NewDomain(ctx, "domain", &args)
+}
+
+// newMonitoring watches what the other components built: the web service (once it runs tasks),
+// the database and the Rails log group.
+func newMonitoring(ctx *pulumi.Context, cfg *infra.Config, account infra.Account, database *infra.Database,
+	svc *infra.AppService) (*infra.Monitoring, error) {
+	args := cfg.Monitoring
+	args.Account = account
+	if web, ok := svc.Watch(); ok {
+		args.Services = append(args.Services, web)
+	}
+	db := database.Watch()
+	args.Database = &db
+	args.LogGroupName = svc.LogGroupName
+	return infra.NewMonitoring(ctx, "monitoring", &args)
+}
+
+// exportMonitoring adds where alarms go and the dashboard.
+func exportMonitoring(export exporter, m *infra.Monitoring) {
+	export("alarmTopicArn", m.TopicArn)
+	export("dashboardUrl", m.DashboardURL)
 }
 
 // exportOutputs is every stack output, in one place.

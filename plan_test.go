@@ -31,20 +31,26 @@ func runPlan(t testing.TB, args ...string) (code int, stdout, stderr string) {
 // planParents are types each stack must build, with the component type that must own them.
 // Extend it as components land.
 var planParents = map[string]string{
-	"awsx:ec2:Vpc":                  "rails-infra:infra:Network",
-	awstype.Ec2FlowLog:              "rails-infra:infra:Network",
-	awstype.Ec2DefaultSecurityGroup: "rails-infra:infra:Network",
-	awstype.Ec2VpcEndpoint:          "rails-infra:infra:Network",
-	awstype.RdsInstance:             "rails-infra:infra:Database",
-	awstype.RdsParameterGroup:       "rails-infra:infra:Database",
-	awstype.RdsSubnetGroup:          "rails-infra:infra:Database",
-	awstype.EcsService:              "rails-infra:infra:AppService",
-	awstype.EcsTaskDefinition:       "rails-infra:infra:AppService",
-	awstype.LbLoadBalancer:          "rails-infra:infra:AppService",
-	awstype.LbTargetGroup:           "rails-infra:infra:AppService",
-	awstype.EcrRepository:           "rails-infra:infra:AppService",
-	awstype.S3BucketV2:              "rails-infra:infra:AppService",
-	awstype.SsmParameter:            "rails-infra:infra:AppService",
+	"awsx:ec2:Vpc":                    "rails-infra:infra:Network",
+	awstype.Ec2FlowLog:                "rails-infra:infra:Network",
+	awstype.Ec2DefaultSecurityGroup:   "rails-infra:infra:Network",
+	awstype.Ec2VpcEndpoint:            "rails-infra:infra:Network",
+	awstype.RdsInstance:               "rails-infra:infra:Database",
+	awstype.RdsParameterGroup:         "rails-infra:infra:Database",
+	awstype.RdsSubnetGroup:            "rails-infra:infra:Database",
+	awstype.EcsService:                "rails-infra:infra:AppService",
+	awstype.EcsTaskDefinition:         "rails-infra:infra:AppService",
+	awstype.LbLoadBalancer:            "rails-infra:infra:AppService",
+	awstype.LbTargetGroup:             "rails-infra:infra:AppService",
+	awstype.EcrRepository:             "rails-infra:infra:AppService",
+	awstype.S3BucketV2:                "rails-infra:infra:AppService",
+	awstype.SsmParameter:              "rails-infra:infra:AppService",
+	awstype.SnsTopic:                  "rails-infra:infra:Monitoring",
+	awstype.CloudWatchMetricAlarm:     "rails-infra:infra:Monitoring",
+	awstype.CloudWatchDashboard:       "rails-infra:infra:Monitoring",
+	awstype.CloudWatchQueryDefinition: "rails-infra:infra:Monitoring",
+	awstype.RdsEventSubscription:      "rails-infra:infra:Monitoring",
+	awstype.BudgetsBudget:             "rails-infra:infra:Monitoring",
 }
 
 type planDoc struct {
@@ -374,13 +380,23 @@ func TestPlanOfAStackWithoutAnImageShowsItsFirstImageDeploy(t *testing.T) {
 				t.Errorf("ImagePending = %v without an image and %v with one, want true and false", g.ImagePending, withImage.ImagePending)
 			}
 			var urns, wantURNs []string
+			// What runs or watches tasks comes with the first image; what holds data or serves
+			// traffic is built by the first `pulumi up`.
+			imageTypes := []string{awstype.EcsService, awstype.AppAutoscalingTarget, awstype.AppAutoscalingPolicy, awstype.SfnStateMachine}
+			before := []string{awstype.RdsInstance, awstype.LbLoadBalancer, awstype.LbTargetGroup, awstype.EcsTaskDefinition,
+				awstype.EcsCluster, awstype.EcrRepository, awstype.S3BucketV2, awstype.SsmParameter, awstype.RdsEventSubscription}
 			for _, r := range g.Resources {
 				urns = append(urns, r.URN)
-				wantFirst := slices.Contains([]string{awstype.EcsService, awstype.AppAutoscalingTarget, awstype.AppAutoscalingPolicy,
-					awstype.SfnStateMachine, awstype.CloudWatchEventRule, awstype.CloudWatchEventTarget}, r.Type) ||
-					strings.Contains(r.Name, "redeploy") || strings.Contains(r.Name, "rotation-events")
-				if r.WithFirstImage != wantFirst {
-					t.Errorf("%s %s WithFirstImage = %v, want %v", r.Type, r.Name, r.WithFirstImage, wantFirst)
+				if slices.Contains(imageTypes, r.Type) && !r.WithFirstImage {
+					t.Errorf("%s %s is not marked WithFirstImage; pulumi up creates it only with the first image", r.Type, r.Name)
+				}
+				if slices.Contains(before, r.Type) && r.WithFirstImage {
+					t.Errorf("%s %s is marked WithFirstImage; pulumi up creates it before any image", r.Type, r.Name)
+				}
+			}
+			for _, typ := range append(imageTypes, before...) {
+				if typ != awstype.S3BucketV2 && len(g.OfType(typ)) == 0 {
+					t.Errorf("no %s in the plan", typ)
 				}
 			}
 			for _, r := range withImage.Resources {
@@ -509,4 +525,48 @@ func TestPlanCheckPassesOnConfigVariants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The plan shows what watches the stack in every format, prices it, and its --check passes on
+// both stacks once the web service runs (alarms on the service and the database).
+func TestPlanShowsMonitoring(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		code, text, stderr := runPlan(t, "plan", stack)
+		if code != plan.ExitOK {
+			t.Fatalf("%s: exit %d\n%s", stack, code, stderr)
+		}
+		for _, want := range []string{"sns Topic alarms: encrypted with a customer managed KMS key", "cloudwatch Dashboard dashboard",
+			"budgets Budget", "monitoring: 11 alarm(s)", "CloudWatch alarms ×11", "CloudWatch dashboard ×1", "KMS key ×1", "AWS Budgets budget ×1",
+			"cost budget: $", "dashboardUrl = https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home", "alarmTopicArn = arn:aws:sns:ap-northeast-1:"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s text lacks %q", stack, want)
+			}
+		}
+		_, mermaid, _ := runPlan(t, "plan", stack, "--format", "mermaid")
+		for _, want := range []string{"SNS alarm topic", "CloudWatch alarms ×11", "CloudWatch dashboard", "AWS Budgets"} {
+			if !strings.Contains(mermaid, want) {
+				t.Errorf("%s diagram lacks %q", stack, want)
+			}
+		}
+	}
+	t.Run("with an image both stacks check clean with alarms on the service and the database", func(t *testing.T) {
+		for _, stack := range []string{"dev", "prod"} {
+			b, err := os.ReadFile("Pulumi." + stack + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "Pulumi."+stack+".yaml")
+			body := strings.Replace(string(b), "config:\n", "config:\n  rails-infra:imageTag: v1.0.0\n", 1)
+			if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, stderr := runPlan(t, "plan", stack, "--config-file", file, "--check")
+			if code != plan.ExitOK {
+				t.Errorf("%s with an image: exit %d\n%s\n%s", stack, code, stderr, out)
+			}
+			if !strings.Contains(out, "monitoring: 11 alarm(s)") || !strings.Contains(out, "1 failed-deployment rule(s)") {
+				t.Errorf("%s with an image: want 11 alarms and the deployment rule in the summary", stack)
+			}
+		}
+	})
 }

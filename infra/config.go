@@ -36,12 +36,13 @@ type Config struct {
 	// endpoints and prices are deterministic.
 	Region string
 
-	Network  NetworkArgs
-	Database DatabaseArgs
-	Cache    CacheArgs
-	Service  AppServiceArgs
-	Domain   DomainArgs
-	Policy   PolicyArgs
+	Network    NetworkArgs
+	Database   DatabaseArgs
+	Cache      CacheArgs
+	Service    AppServiceArgs
+	Domain     DomainArgs
+	Monitoring MonitoringArgs
+	Policy     PolicyArgs
 }
 
 // IsProd reports whether data-safety rules apply.
@@ -67,6 +68,7 @@ func (c *Config) sections() []section {
 		{"CacheArgs", &c.Cache, c.Cache.problems, c.Cache.defaults},
 		{"AppServiceArgs", &c.Service, c.Service.problems, c.Service.defaults},
 		{"DomainArgs", &c.Domain, c.Domain.problems, c.Domain.defaults},
+		{"MonitoringArgs", &c.Monitoring, c.Monitoring.problems, c.Monitoring.defaults},
 		{"PolicyArgs", &c.Policy, c.Policy.problems, c.Policy.defaults},
 	}
 }
@@ -172,6 +174,9 @@ func Parse(src Source, project, stack string) (*Config, error) {
 	c.Database.Environment = c.Environment
 	c.Cache.Environment = c.Environment
 	c.Service.Environment = c.Environment
+	c.Monitoring.Environment = c.Environment
+	// The region the alarm topic must be in; main.go replaces Account with the looked-up one.
+	c.Monitoring.Account.Region = c.Region
 	for _, s := range c.sections() {
 		r.section(s)
 	}
@@ -220,6 +225,7 @@ func Defaults(env Environment) map[string]string {
 	c.Database.Environment = env
 	c.Cache.Environment = env
 	c.Service.Environment = env
+	c.Monitoring.Environment = env
 	out := map[string]string{}
 	var r *reader
 	for _, s := range c.sections() {

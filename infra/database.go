@@ -276,6 +276,8 @@ type Database struct {
 
 	name string
 	port int
+	// watch is what Watch() hands monitoring beyond the outputs (database_watch.go).
+	watch databaseWatchSettings
 }
 
 // defaultMaxAllocatedStorage lets storage grow to five times its start, within the gp3 limit.
@@ -577,7 +579,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, err
 	}
 
-	d := &Database{Engine: a.Engine, name: name, port: a.Engine.Port()}
+	d := &Database{Engine: a.Engine, name: name, port: a.Engine.Port(), watch: databaseWatchOf(a)}
 	if err := ctx.RegisterComponentResource("rails-infra:infra:Database", name, d, opts...); err != nil {
 		return nil, err
 	}

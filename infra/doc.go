@@ -1,11 +1,12 @@
 // Package infra holds the components of a Rails app's AWS home: Network, Database, Cache
-// (optional), AppService and Domain, each a Pulumi ComponentResource that main.go composes.
+// (optional), AppService, Domain and Monitoring, each a Pulumi ComponentResource that main.go
+// composes.
 //
 // Conventions, so one setting is followed from Pulumi.yaml to its resource in two files:
 //
 //   - Files of one component share a prefix (network*.go, database*.go, cache*.go, service*.go,
-//     domain*.go), so `ls infra/` shows the architecture. config.go, profile.go and problem.go are
-//     the shared config machinery; account.go and iam.go are shared AWS helpers.
+//     domain*.go, monitoring*.go), so `ls infra/` shows the architecture. config.go, profile.go and
+//     problem.go are the shared config machinery; account.go and iam.go are shared AWS helpers.
 //   - A component is an exported struct embedding pulumi.ResourceState, with typed outputs and
 //     NewX(ctx, name, args *XArgs, opts...). NewX runs: defaults → validate → RegisterComponentResource
 //     ("rails-infra:infra:X") → children with pulumi.Parent → RegisterResourceOutputs.

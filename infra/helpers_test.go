@@ -130,6 +130,8 @@ func parseConfig(t testing.TB, stack string, values map[string]string, opts ...c
 	}
 	if c.defaultDomain {
 		withProdDomain(stack, c.values)
+	} else {
+		withProdAlarms(stack, c.values)
 	}
 	keys := make([]string, len(c.secrets))
 	for i, k := range c.secrets {
@@ -159,6 +161,18 @@ func withProdDomain(stack string, values map[string]string) map[string]string {
 	if _, set := values[Namespace+":domainName"]; prod && !set {
 		values[Namespace+":domainName"] = "app.example.co.jp"
 		values[Namespace+":hostedZoneName"] = "example.co.jp"
+	}
+	return withProdAlarms(stack, values)
+}
+
+// withProdAlarms adds the alarm destination every prod stack must have, unless the case sets one
+// (parseConfig adds it always; monitoring tests that want none call Parse directly).
+func withProdAlarms(stack string, values map[string]string) map[string]string {
+	prod := strings.HasPrefix(stack, "prod") || values[Namespace+":environment"] == "prod"
+	_, emails := values[Namespace+":alarmEmails"]
+	_, topic := values[Namespace+":alarmTopicArn"]
+	if prod && !emails && !topic {
+		values[Namespace+":alarmEmails"] = `["ops@example.co.jp"]`
 	}
 	return values
 }

@@ -11,6 +11,7 @@ import (
 // them; a test there keeps both lists equal). They live here so a waiver for an unknown rule is a
 // config problem under `pulumi up` too, not only under `plan`.
 var PolicyRuleIDs = []string{
+	"alarm-destination",
 	"alb-access-logs",
 	"alb-drop-invalid-headers",
 	"cache-auth",
@@ -18,15 +19,18 @@ var PolicyRuleIDs = []string{
 	"cache-prod-retain",
 	"cache-sg-app-only",
 	"cache-tls",
+	"cost-budget",
 	"default-sg-locked",
 	"ecr-scan-on-push",
 	"ecs-exec-enabled",
 	"ecs-no-public-ip",
+	"ecs-service-alarms",
 	"http-redirects-https",
 	"https-tls13",
 	"iam-no-wildcard-action",
 	"log-retention",
 	"oidc-secret-hidden",
+	"rds-alarms",
 	"rds-encrypted",
 	"rds-managed-password",
 	"rds-private",

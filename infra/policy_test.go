@@ -32,7 +32,7 @@ func TestPolicyWaiverProblems(t *testing.T) {
 		name, waivers, value, reason, fix string
 	}{
 		{"an unknown rule id", `{"no-such-rule":"because"}`, "no-such-rule",
-			`"no-such-rule" is not a policy rule id; known ids: alb-access-logs, alb-drop-invalid-headers, `, "pulumi config rm --path 'policyWaivers.no-such-rule'"},
+			`"no-such-rule" is not a policy rule id; known ids: alarm-destination, alb-access-logs, alb-drop-invalid-headers, `, "pulumi config rm --path 'policyWaivers.no-such-rule'"},
 		{"a waiver without a reason", `{"log-retention":""}`, "log-retention",
 			`the waiver for "log-retention" has no reason`, `pulumi config set --path 'policyWaivers.log-retention' "<reason>"`},
 		{"a waiver with a blank reason", `{"sg-open-ingress":"  "}`, "sg-open-ingress",

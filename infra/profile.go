@@ -47,6 +47,13 @@ type Profile struct {
 	CacheReplicas              int    // redisReplicas
 	CacheSnapshotRetentionDays int    // redisSnapshotRetentionDays
 	CacheApplyImmediately      bool   // redisApplyImmediately
+	// Monitoring, not settings.
+	// HeartbeatMissingData is how alarms on metrics a live stack always reports (running tasks,
+	// healthy targets, database CPU) treat missing data: a stopped dev stack reports nothing and
+	// must not page anyone; a prod stack that reports nothing is dead and must.
+	HeartbeatMissingData TreatMissingData
+	// RequireAlarmDestination: alarmEmails or alarmTopicArn must be set.
+	RequireAlarmDestination bool
 
 	// Enforced, not settings.
 	// Protect: Pulumi protect on the database and the cache (which also takes a final snapshot
@@ -71,6 +78,7 @@ var Profiles = map[Environment]Profile{
 		DbApplyImmediately: true, DbPerformanceInsights: false,
 		DesiredCount: 1, MinCount: 1, MaxCount: 2, LogRetentionDays: 30, ContainerInsights: false, AlbAccessLogDays: 14,
 		CacheNodeType: "cache.t4g.micro", CacheReplicas: 0, CacheSnapshotRetentionDays: 0, CacheApplyImmediately: true,
+		HeartbeatMissingData: MissingNotBreaching, RequireAlarmDestination: false,
 		Protect: false, ImmutableImageTags: false, RequireDomain: false, AllowSpot: true,
 	},
 	EnvProd: {
@@ -79,6 +87,7 @@ var Profiles = map[Environment]Profile{
 		DbApplyImmediately: false, DbPerformanceInsights: true,
 		DesiredCount: 2, MinCount: 2, MaxCount: 6, LogRetentionDays: 365, ContainerInsights: true, AlbAccessLogDays: 365,
 		CacheNodeType: "cache.t4g.small", CacheReplicas: 1, CacheSnapshotRetentionDays: 7, CacheApplyImmediately: false,
+		HeartbeatMissingData: MissingBreaching, RequireAlarmDestination: true,
 		Protect: true, ImmutableImageTags: true, RequireDomain: true, AllowSpot: false,
 	},
 }

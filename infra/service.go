@@ -57,11 +57,15 @@ type AppService struct {
 	LoadBalancerZoneID          pulumi.StringOutput `pulumi:"loadBalancerZoneId"`
 	LoadBalancerSecurityGroupID pulumi.StringOutput `pulumi:"loadBalancerSecurityGroupId"`
 	TargetGroupArn              pulumi.StringOutput `pulumi:"targetGroupArn"`
-	ClusterName                 pulumi.StringOutput `pulumi:"clusterName"`
-	ServiceName                 pulumi.StringOutput `pulumi:"serviceName"`
-	RepositoryURL               pulumi.StringOutput `pulumi:"repositoryUrl"`
-	LogGroupName                pulumi.StringOutput `pulumi:"logGroupName"`
-	BucketName                  pulumi.StringOutput `pulumi:"bucketName"`
+	// LoadBalancerArnSuffix and TargetGroupArnSuffix are the CloudWatch dimension values of the
+	// ALB's metrics (LoadBalancer=app/<name>/<id>, TargetGroup=targetgroup/<name>/<id>).
+	LoadBalancerArnSuffix pulumi.StringOutput `pulumi:"loadBalancerArnSuffix"`
+	TargetGroupArnSuffix  pulumi.StringOutput `pulumi:"targetGroupArnSuffix"`
+	ClusterName           pulumi.StringOutput `pulumi:"clusterName"`
+	ServiceName           pulumi.StringOutput `pulumi:"serviceName"`
+	RepositoryURL         pulumi.StringOutput `pulumi:"repositoryUrl"`
+	LogGroupName          pulumi.StringOutput `pulumi:"logGroupName"`
+	BucketName            pulumi.StringOutput `pulumi:"bucketName"`
 	// URL is http://<ALB DNS name>; with HTTPS the Domain component's URL replaces it.
 	URL pulumi.StringOutput `pulumi:"url"`
 	// Image is the image the tasks run.
@@ -93,6 +97,8 @@ type AppService struct {
 	// healthCheckPath and httpListenerArn are handed to the Domain with Target().
 	healthCheckPath string
 	httpListenerArn pulumi.StringOutput
+	// watch is what Watch() hands monitoring beyond the outputs (service_watch.go).
+	watch serviceWatchSettings
 }
 
 var familyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -178,7 +184,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 	if a.Family == "" {
 		a.Family = familyUnsafe.ReplaceAllString(ctx.Project()+"-"+ctx.Stack(), "-")
 	}
-	svc := &AppService{HasImage: a.HasImage(), healthCheckPath: a.HealthCheckPath}
+	svc := &AppService{HasImage: a.HasImage(), healthCheckPath: a.HealthCheckPath, watch: watchSettings(a)}
 	svc.Autoscaling = svc.HasImage && a.MaxCount > *a.MinCount
 	if err := ctx.RegisterComponentResource("rails-infra:infra:AppService", name, svc, opts...); err != nil {
 		return nil, err
@@ -406,6 +412,8 @@ func (b *appServiceBuild) outputs() error {
 	svc.LoadBalancerDNSName = b.alb.LB.DnsName
 	svc.LoadBalancerZoneID = b.alb.LB.ZoneId
 	svc.TargetGroupArn = b.alb.TargetGroup.Arn
+	svc.LoadBalancerArnSuffix = b.alb.LB.ArnSuffix
+	svc.TargetGroupArnSuffix = b.alb.TargetGroup.ArnSuffix
 	svc.httpListenerArn = b.alb.HTTP.Arn
 	svc.ClusterName = cluster.Name
 	svc.LogGroupName = b.logs.Name
@@ -422,6 +430,8 @@ func (b *appServiceBuild) outputs() error {
 		"loadBalancerZoneId":          svc.LoadBalancerZoneID,
 		"loadBalancerSecurityGroupId": svc.LoadBalancerSecurityGroupID,
 		"targetGroupArn":              svc.TargetGroupArn,
+		"loadBalancerArnSuffix":       svc.LoadBalancerArnSuffix,
+		"targetGroupArnSuffix":        svc.TargetGroupArnSuffix,
 		"clusterName":                 svc.ClusterName,
 		"repositoryUrl":               svc.RepositoryURL,
 		"logGroupName":                svc.LogGroupName,

@@ -14,6 +14,12 @@ import (
 
 // all lists every constant of the package with its name, so the test below covers each one.
 var all = map[string]string{
+	"BudgetsBudget":               BudgetsBudget,
+	"CloudWatchDashboard":         CloudWatchDashboard,
+	"CloudWatchQueryDefinition":   CloudWatchQueryDefinition,
+	"RdsEventSubscription":        RdsEventSubscription,
+	"SnsTopicPolicy":              SnsTopicPolicy,
+	"SnsTopicSubscription":        SnsTopicSubscription,
 	"AcmCertificate":              AcmCertificate,
 	"AcmCertificateValidation":    AcmCertificateValidation,
 	"AppAutoscalingPolicy":        AppAutoscalingPolicy,

@@ -56,6 +56,13 @@ var physicalNameKey = map[string]string{
 	awstype.ElastiCacheSubnetGroup:      "name",
 	awstype.ElastiCacheParameterGroup:   "name",
 	awstype.ElastiCacheReplicationGroup: "replicationGroupId",
+	awstype.RdsEventSubscription:        "name",
+	awstype.BudgetsBudget:               "name",
+	// Given by the program (no generated names): the dashboard, query definitions.
+	awstype.CloudWatchDashboard:       "dashboardName",
+	awstype.CloudWatchQueryDefinition: "name",
+	awstype.SnsTopicPolicy:            "",
+	awstype.SnsTopicSubscription:      "",
 }
 
 // lowerCaseNames are the auto-named types whose provider lower-cases the generated name.
@@ -352,6 +359,56 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 		// The provider's id is function_name,qualifier,md5(payload); result is the handler's return value.
 		set(state, "result", `{"taskArn": "`+arn("ecs", "task/mock/"+hexID(r.URN, 32))+`", "exitCode": 0}`)
 		return str(state, "functionName") + ",$LATEST," + hexID(r.URN, 32), nil
+
+	case awstype.KmsKey:
+		keyID := uuidish(r.URN)
+		set(state, "keyId", keyID)
+		set(state, "arn", arn("kms", "key/"+keyID))
+		set(state, "keyUsage", "ENCRYPT_DECRYPT")
+		set(state, "customerMasterKeySpec", "SYMMETRIC_DEFAULT")
+		set(state, "multiRegion", false)
+		if v := state["enableKeyRotation"]; v.IsBool() && v.BoolValue() {
+			set(state, "rotationPeriodInDays", 365)
+		}
+		return keyID, nil
+	case awstype.SnsTopic:
+		a := arn("sns", name)
+		set(state, "arn", a)
+		set(state, "owner", acct)
+		return a, nil
+	case awstype.SnsTopicPolicy:
+		set(state, "owner", acct)
+		return str(state, "arn"), nil
+	case awstype.SnsTopicSubscription:
+		// Email subscriptions stay pending until the address confirms; the provider asks for
+		// the subscription ARN at once (ReturnSubscriptionArn), so it is known while pending.
+		a := str(state, "topic") + ":" + uuidish(r.URN)
+		set(state, "arn", a)
+		set(state, "ownerId", acct)
+		email := strings.HasPrefix(str(state, "protocol"), "email")
+		set(state, "pendingConfirmation", email)
+		set(state, "confirmationWasAuthenticated", false)
+		return a, nil
+	case awstype.CloudWatchMetricAlarm:
+		set(state, "arn", arn("cloudwatch", "alarm:"+name))
+		return name, nil
+	case awstype.CloudWatchDashboard:
+		// Dashboards are global per account: no region in the ARN.
+		set(state, "dashboardArn", fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", acct, name))
+		return name, nil
+	case awstype.CloudWatchQueryDefinition:
+		id := uuidish(r.URN)
+		set(state, "queryDefinitionId", id)
+		return id, nil
+	case awstype.RdsEventSubscription:
+		set(state, "arn", arn("rds", "es:"+name))
+		set(state, "customerAwsId", acct)
+		return name, nil
+	case awstype.BudgetsBudget:
+		// Budgets is global: the ARN has no region; the id is account:name.
+		set(state, "arn", fmt.Sprintf("arn:aws:budgets::%s:budget/%s", acct, name))
+		set(state, "accountId", acct)
+		return acct + ":" + name, nil
 
 	case awstype.AppAutoscalingTarget:
 		set(state, "arn", arn("application-autoscaling", "scalable-target/"+hexID(r.URN, 24)))

@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/budgets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rails-infra/rails-infra/internal/awstype"
@@ -197,5 +199,53 @@ func TestRecordsTypeNameURNAndCustomAsTheEngineSeesThem(t *testing.T) {
 	}
 	if comp.ID != "" || child.ID != child.Outputs["name"].StringValue() {
 		t.Errorf("ids: component %q (want none), log group %q (want its auto-generated name)", comp.ID, child.ID)
+	}
+}
+
+// The monitoring resources are answered as AWS names them: ARNs a topic policy or a dashboard can
+// refer to, a pending email subscription, account-global dashboard and budget ARNs.
+func TestMonitoringResourcesAnswerLikeAWS(t *testing.T) {
+	res, err := Run(opts(), func(ctx *pulumi.Context, _ ExportFunc) error {
+		topic, err := sns.NewTopic(ctx, "alarms", &sns.TopicArgs{})
+		if err != nil {
+			return err
+		}
+		if _, err := sns.NewTopicSubscription(ctx, "ops", &sns.TopicSubscriptionArgs{Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String("ops@example.co.jp")}); err != nil {
+			return err
+		}
+		if _, err := cloudwatch.NewMetricAlarm(ctx, "cpu", &cloudwatch.MetricAlarmArgs{ComparisonOperator: pulumi.String("GreaterThanThreshold"), EvaluationPeriods: pulumi.Int(1)}); err != nil {
+			return err
+		}
+		if _, err := cloudwatch.NewDashboard(ctx, "dash", &cloudwatch.DashboardArgs{DashboardName: pulumi.String("proj-dev"), DashboardBody: pulumi.String("{}")}); err != nil {
+			return err
+		}
+		_, err = budgets.NewBudget(ctx, "monthly", &budgets.BudgetArgs{NamePrefix: pulumi.String("proj-dev-"), BudgetType: pulumi.String("COST"), TimeUnit: pulumi.String("MONTHLY")})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := func(typ, key string) string {
+		r, err := res.One(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := r.Output(key).(string)
+		return s
+	}
+	for _, tc := range []struct{ typ, key, prefix string }{
+		{awstype.SnsTopic, "arn", "arn:aws:sns:ap-northeast-1:123456789012:alarms-"},
+		{awstype.SnsTopicSubscription, "arn", "arn:aws:sns:ap-northeast-1:123456789012:alarms-"},
+		{awstype.CloudWatchMetricAlarm, "arn", "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:cpu-"},
+		{awstype.CloudWatchDashboard, "dashboardArn", "arn:aws:cloudwatch::123456789012:dashboard/proj-dev"},
+		{awstype.BudgetsBudget, "arn", "arn:aws:budgets::123456789012:budget/proj-dev-"},
+	} {
+		if got := out(tc.typ, tc.key); !strings.HasPrefix(got, tc.prefix) {
+			t.Errorf("%s %s = %q, want it to start %q", tc.typ, tc.key, got, tc.prefix)
+		}
+	}
+	sub, _ := res.One(awstype.SnsTopicSubscription)
+	if sub.Output("pendingConfirmation") != true {
+		t.Errorf("an email subscription is pending until confirmed; got %v", sub.Output("pendingConfirmation"))
 	}
 }

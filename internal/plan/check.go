@@ -270,6 +270,30 @@ var Rules = []Rule{
 		},
 	},
 	{
+		ID: "alarm-destination", Types: []string{awstype.CloudWatchMetricAlarm, awstype.SnsTopic},
+		Summary: "every alarm notifies on ALARM and OK, through a topic encrypted with a customer managed key that, in prod, reaches someone",
+		Fix:     "set alarmEmails (or alarmTopicArn) in the stack config; give alarms alarmActions and okActions; encrypt the topic with a customer managed KMS key",
+		Check:   checkAlarmDestination,
+	},
+	{
+		ID: "ecs-service-alarms", Types: []string{awstype.EcsService},
+		Summary: "every ECS service that runs tasks has alarms on CPU, memory and running tasks (and, behind the ALB, 5xx, unhealthy targets and latency) and a failed-deployment notification",
+		Fix:     "watch the service with Monitoring.WatchService (main.go passes the web service's Watch()); without Container Insights a service needs an ALB for its running-tasks alarm",
+		Check:   checkServiceAlarms,
+	},
+	{
+		ID: "rds-alarms", Types: []string{awstype.RdsInstance},
+		Summary: "the database has alarms on CPU, free storage, freeable memory and connections, and an RDS event subscription",
+		Fix:     "pass the database's Watch() to NewMonitoring; for an instance class without a known memory size (infra/database_watch.go), add it there",
+		Check:   checkDatabaseAlarms,
+	},
+	{
+		ID: "cost-budget", Types: []string{componentPrefix + "Monitoring"},
+		Summary: fmt.Sprintf("the stack has a monthly cost budget on its cost-allocation tag, between the plan's estimate × %g and twice the estimate", BudgetHeadroom),
+		Fix:     "pulumi config set budgetMonthlyUsd <the value `go run . plan <stack>` prints>",
+		Check:   checkCostBudget,
+	},
+	{
 		ID: "ssm-secure-string", Types: []string{awstype.SsmParameter},
 		Summary: "SSM parameters holding secrets are SecureString",
 		Fix:     "set type: SecureString on the parameter",

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -36,6 +37,21 @@ func cacheIngressOf(g *Graph) *Resource {
 		}
 	}
 	panic("no cache-from-app rule in the fixture")
+}
+
+// named returns the resource called name in g.
+func named(g *Graph, name string) *Resource {
+	for _, r := range g.Resources {
+		if r.Name == name {
+			return r
+		}
+	}
+	panic("no resource " + name)
+}
+
+// drop removes the resources of type typ (only the one called name, unless name is "").
+func drop(g *Graph, typ, name string) {
+	g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool { return r.Type == typ && (name == "" || r.Name == name) })
 }
 
 // find returns the resource of type typ in g (the first).
@@ -304,6 +320,26 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		{"cache-prod-retain", "prod", func(g *Graph) {
 			delete(find(g, awstype.ElastiCacheReplicationGroup).Inputs, "finalSnapshotIdentifier")
 		}},
+		{"alarm-destination", "dev", func(g *Graph) { delete(named(g, "web-cpu").Inputs, "okActions") }},
+		{"alarm-destination", "dev", func(g *Graph) { named(g, "db-cpu").Inputs["alarmActions"] = []any{} }},
+		{"alarm-destination", "dev", func(g *Graph) { find(g, awstype.SnsTopic).Inputs["kmsMasterKeyId"] = "alias/aws/sns" }},
+		{"alarm-destination", "prod", func(g *Graph) { drop(g, awstype.SnsTopicSubscription, "") }},
+		{"ecs-service-alarms", "dev", func(g *Graph) { drop(g, awstype.CloudWatchMetricAlarm, "web-memory") }},
+		{"ecs-service-alarms", "dev", func(g *Graph) { drop(g, awstype.CloudWatchMetricAlarm, "web-running-tasks") }},
+		{"ecs-service-alarms", "prod", func(g *Graph) { drop(g, awstype.CloudWatchMetricAlarm, "web-latency") }},
+		{"ecs-service-alarms", "prod", func(g *Graph) { drop(g, awstype.CloudWatchEventRule, "") }},
+		{"rds-alarms", "dev", func(g *Graph) { drop(g, awstype.CloudWatchMetricAlarm, "db-connections") }},
+		{"rds-alarms", "prod", func(g *Graph) { drop(g, awstype.CloudWatchMetricAlarm, "db-free-storage") }},
+		{"rds-alarms", "prod", func(g *Graph) { drop(g, awstype.RdsEventSubscription, "") }},
+		{"cost-budget", "dev", func(g *Graph) { drop(g, awstype.BudgetsBudget, "") }},
+		{"cost-budget", "prod", func(g *Graph) {
+			// A bill twice the estimate would stay under this limit.
+			find(g, awstype.BudgetsBudget).Inputs["limitAmount"] = fmt.Sprint(math.Ceil(EstimateCost(g).TotalUSD * 2))
+		}},
+		{"cost-budget", "prod", func(g *Graph) {
+			find(g, awstype.BudgetsBudget).Inputs["limitAmount"] = fmt.Sprint(math.Floor(EstimateCost(g).TotalUSD))
+		}},
+		{"cost-budget", "dev", func(g *Graph) { delete(find(g, awstype.BudgetsBudget).Inputs, "costFilters") }},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -337,6 +373,21 @@ func TestRulesAcceptTheirCompliantVariants(t *testing.T) {
 		name, env string
 		edit      func(g *Graph)
 	}{
+		{"a service waiting at 0 tasks for its first image, without service alarms", "prod", func(g *Graph) {
+			find(g, awstype.EcsService).Inputs["desiredCount"] = 0.0
+			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
+				return strings.HasPrefix(r.Name, "web-") && (r.Type == awstype.CloudWatchMetricAlarm || r.Type == awstype.CloudWatchEventRule)
+			})
+		}},
+		{"a dev alarm topic nobody subscribed to yet", "dev", func(g *Graph) { drop(g, awstype.SnsTopicSubscription, "") }},
+		{"alarms on an existing topic (alarmTopicArn) instead of the stack's own", "prod", func(g *Graph) {
+			drop(g, awstype.SnsTopic, "")
+			drop(g, awstype.SnsTopicSubscription, "")
+			drop(g, awstype.KmsKey, "")
+		}},
+		{"a budget 1.9 times the estimate", "prod", func(g *Graph) {
+			find(g, awstype.BudgetsBudget).Inputs["limitAmount"] = fmt.Sprint(math.Floor(EstimateCost(g).TotalUSD * 1.9))
+		}},
 		{"dev on plain HTTP without any HTTPS listener", "dev", func(g *Graph) {
 			g.Resources = slices.DeleteFunc(g.Resources, func(r *Resource) bool {
 				return r.Type == awstype.LbListener && r.Inputs["protocol"] == "HTTPS"
@@ -414,7 +465,7 @@ func TestWaiverConfigIsValidated(t *testing.T) {
 	cases := []struct {
 		name, value, mention string
 	}{
-		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alb-access-logs, alb-drop-invalid-headers"},
+		{"an unknown rule id is rejected with the known ids", `{"no-such-rule":"because"}`, "known ids: alarm-destination, alb-access-logs, alb-drop-invalid-headers"},
 		{"a waiver without a reason is rejected", `{"log-retention":""}`, "has no reason"},
 		{"a waiver with a blank reason is rejected", `{"log-retention":"   "}`, "has no reason"},
 		{"a list instead of a map is rejected", `["log-retention"]`, "map of NAME: value"},

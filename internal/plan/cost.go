@@ -140,8 +140,46 @@ func EstimateCost(g *Graph) Cost {
 		add("Secrets Manager secret", fmt.Sprintf("×%d", secrets), fmt.Sprintf("%d × $%g/month", secrets, p.SecretMonth),
 			price(float64(secrets)*p.SecretMonth))
 	}
+	monitoringCost(g, p, price, add)
 	c.TotalUSD = math.Round(c.TotalUSD*100) / 100
 	return c
+}
+
+// daysPerMonth turns a per-day price into a month (730 h / 24).
+const daysPerMonth = hoursPerMonth / 24
+
+// monitoringCost prices the alarms (per metric they read), dashboards, KMS keys and budgets.
+func monitoringCost(g *Graph, p RegionPrices, price func(float64) *float64, add func(item, res, basis string, monthly *float64)) {
+	alarms, metrics := 0, 0
+	for _, a := range g.OfType(awstype.CloudWatchMetricAlarm) {
+		alarms++
+		metrics += alarmMetrics(a)
+	}
+	if alarms > 0 {
+		add("CloudWatch alarms", fmt.Sprintf("×%d", alarms), fmt.Sprintf("%d alarm metrics × $%g/month (metric math alarms count each metric they read)", metrics, p.AlarmMetricMonth),
+			price(float64(metrics)*p.AlarmMetricMonth))
+	}
+	if n := len(g.OfType(awstype.CloudWatchDashboard)); n > 0 {
+		add("CloudWatch dashboard", fmt.Sprintf("×%d", n), fmt.Sprintf("%d × $%g/month", n, p.DashboardMonth), price(float64(n)*p.DashboardMonth))
+	}
+	if n := len(g.OfType(awstype.KmsKey)); n > 0 {
+		add("KMS key", fmt.Sprintf("×%d", n), fmt.Sprintf("%d × $%g/month (requests not included)", n, p.KMSKeyMonth), price(float64(n)*p.KMSKeyMonth))
+	}
+	if n := len(g.OfType(awstype.BudgetsBudget)); n > 0 {
+		add("AWS Budgets budget", fmt.Sprintf("×%d", n), fmt.Sprintf("%d × $%g/day × %.1f days (free within the account's first budgets)", n, p.BudgetDay, daysPerMonth),
+			price(float64(n)*p.BudgetDay*daysPerMonth))
+	}
+}
+
+// alarmMetrics is how many metrics an alarm reads: 1, or each metric of its metric math.
+func alarmMetrics(a *Resource) int {
+	n := 0
+	for i := range a.list("metricQueries") {
+		if a.in("metricQueries", fmt.Sprint(i), "metric") != nil {
+			n++
+		}
+	}
+	return max(n, 1)
 }
 
 // natGateways counts NAT gateways: explicit resources, else the awsx VPC's strategy × AZs.

@@ -218,6 +218,7 @@ func buildArch(g *Graph) *arch {
 			a.link("flowlogs", "logs", "records")
 		}
 	}
+	monitoringArch(g, a)
 	return a
 }
 

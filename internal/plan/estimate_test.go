@@ -109,6 +109,11 @@ func TestCostArithmetic(t *testing.T) {
 		"Secrets Manager secret": 0.40,
 		"public IPv4 addresses":  3 * 730 * 0.005,       // 1 NAT EIP + 2 ALB nodes
 		"ElastiCache nodes":      2 * 730 * 0.025 * 0.8, // 29.20: primary + replica, Valkey at 80% of Redis OSS
+		// 11 alarms reading 12 metrics: the running-tasks alarm's math reads two.
+		"CloudWatch alarms":    12 * 0.10,
+		"CloudWatch dashboard": 3.00,
+		"KMS key":              1.00,
+		"AWS Budgets budget":   0.02 * 730 / 24,
 	}
 	total := 0.0
 	for name, w := range want {

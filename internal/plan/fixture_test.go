@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/rails-infra/rails-infra/internal/awstype"
 )
@@ -111,7 +112,7 @@ func compliantStack(env string) *Graph {
 	cacheIngress := res(awstype.VpcSecurityGroupIngressRule, "cache-from-app", map[string]any{
 		"referencedSecurityGroupId": "sg-app", "fromPort": 6379.0, "toPort": 6379.0, "ipProtocol": "tcp"})
 	cacheIngress.PropertyDeps = map[string][]string{"securityGroupId": {cacheSG.URN}, "referencedSecurityGroupId": {appSG.URN}}
-	return graphOf(env,
+	g := graphOf(env,
 		res(tVpc, "network", map[string]any{"cidrBlock": "10.0.0.0/16", "numberOfAvailabilityZones": 2.0, "natGateways": map[string]any{"strategy": "Single"}}),
 		res(awstype.Ec2DefaultSecurityGroup, "network-default-sg", map[string]any{}),
 		res(awstype.CloudWatchLogGroup, "network-flow-logs", map[string]any{"retentionInDays": 14.0}),
@@ -124,4 +125,49 @@ func compliantStack(env string) *Graph {
 		res(awstype.Route53Record, "app", map[string]any{"name": "app.example.com", "type": "A"}),
 		appSG, cacheSG, cache, cacheIngress,
 	)
+	g.Resources = append(g.Resources, monitoringFixture()...)
+	// The budget follows the estimate, as `plan` suggests it.
+	budget := res(awstype.BudgetsBudget, "monthly", map[string]any{"budgetType": "COST", "timeUnit": "MONTHLY", "limitUnit": "USD",
+		"costFilters": []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Stack$test"}}}})
+	g.Resources = append(g.Resources, budget)
+	budget.Inputs["limitAmount"] = fmt.Sprint(SuggestedBudget(EstimateCost(g).TotalUSD))
+	return g
+}
+
+// alarmFixture is a metric alarm that notifies on ALARM and OK.
+func alarmFixture(name, namespace, metric string) *Resource {
+	return res(awstype.CloudWatchMetricAlarm, name, map[string]any{"namespace": namespace, "metricName": metric,
+		"alarmActions": []any{"arn:aws:sns:ap-northeast-1:123456789012:alarms"}, "okActions": []any{"arn:aws:sns:ap-northeast-1:123456789012:alarms"}})
+}
+
+// monitoringFixture is what Monitoring builds for the fixture's service and database.
+func monitoringFixture() []*Resource {
+	math := res(awstype.CloudWatchMetricAlarm, "web-running-tasks", map[string]any{
+		"alarmActions": []any{"arn:aws:sns:ap-northeast-1:123456789012:alarms"}, "okActions": []any{"arn:aws:sns:ap-northeast-1:123456789012:alarms"},
+		"metricQueries": []any{
+			map[string]any{"id": "result", "expression": "desired - running"},
+			map[string]any{"id": "desired", "metric": map[string]any{"namespace": "ECS/ContainerInsights", "metricName": "DesiredTaskCount"}},
+			map[string]any{"id": "running", "metric": map[string]any{"namespace": "ECS/ContainerInsights", "metricName": "RunningTaskCount"}},
+		}})
+	return []*Resource{
+		res(componentPrefix+"Monitoring", "monitoring", nil),
+		res(awstype.KmsKey, "alarms", map[string]any{"enableKeyRotation": true}),
+		res(awstype.SnsTopic, "alarms", map[string]any{"kmsMasterKeyId": "arn:aws:kms:ap-northeast-1:123456789012:key/1"}),
+		res(awstype.SnsTopicSubscription, "alarms-ops@example.co.jp", map[string]any{"protocol": "email", "endpoint": "ops@example.co.jp"}),
+		alarmFixture("web-cpu", "AWS/ECS", "CPUUtilization"),
+		alarmFixture("web-memory", "AWS/ECS", "MemoryUtilization"),
+		math,
+		alarmFixture("web-elb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+		alarmFixture("web-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+		alarmFixture("web-unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount"),
+		alarmFixture("web-latency", "AWS/ApplicationELB", "TargetResponseTime"),
+		alarmFixture("db-cpu", "AWS/RDS", "CPUUtilization"),
+		alarmFixture("db-free-storage", "AWS/RDS", "FreeStorageSpace"),
+		alarmFixture("db-freeable-memory", "AWS/RDS", "FreeableMemory"),
+		alarmFixture("db-connections", "AWS/RDS", "DatabaseConnections"),
+		res(awstype.CloudWatchEventRule, "web-deployment", map[string]any{"eventPattern": mustJSON(map[string]any{
+			"source": []any{"aws.ecs"}, "detail-type": []any{"ECS Deployment State Change"}})}),
+		res(awstype.RdsEventSubscription, "db-events", map[string]any{"sourceType": "db-instance", "eventCategories": []any{"failover", "low storage"}}),
+		res(awstype.CloudWatchDashboard, "dashboard", map[string]any{"dashboardName": "rails-infra-test-ap-northeast-1", "dashboardBody": `{"widgets":[]}`}),
+	}
 }

@@ -19,6 +19,11 @@ package plan
 //   - ElastiCache nodes:  https://aws.amazon.com/elasticache/pricing/ ("On-Demand Nodes", Redis OSS
 //     tab, node-based clusters). Valkey nodes are listed at 20% below Redis OSS
 //     (ValkeyNodePriceFactor), so only the Redis OSS column is written down.
+//   - CloudWatch alarms and dashboards: https://aws.amazon.com/cloudwatch/pricing/ (a standard
+//     alarm is billed per metric it reads: a metric math alarm over two metrics counts two)
+//   - KMS customer managed key: https://aws.amazon.com/kms/pricing/
+//   - AWS Budgets:        https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/ (priced
+//     at the per-day rate; an account's first budgets are free, so this is an upper bound)
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -57,6 +62,10 @@ type RegionPrices struct {
 	SecretMonth       float64
 	PublicIPv4Hour    float64            // every public IPv4 address: NAT EIPs, one per ALB node (AZ)
 	CacheNodeHour     map[string]float64 // ElastiCache for Redis OSS on-demand, per node type
+	AlarmMetricMonth  float64            // standard-resolution alarm, per metric it reads
+	DashboardMonth    float64
+	KMSKeyMonth       float64 // customer managed key (requests not included)
+	BudgetDay         float64 // past the account's free budgets
 }
 
 // Prices is the dated price table, by region.
@@ -84,6 +93,10 @@ var Prices = map[string]RegionPrices{
 			"cache.t4g.micro": 0.016, "cache.t4g.small": 0.032, "cache.t4g.medium": 0.065,
 			"cache.m7g.large": 0.158, "cache.r7g.large": 0.219,
 		},
+		AlarmMetricMonth: 0.10,
+		DashboardMonth:   3.00,
+		KMSKeyMonth:      1.00,
+		BudgetDay:        0.02,
 	},
 	"ap-northeast-1": {
 		NATHour: 0.062, NATPerGB: 0.062,
@@ -107,5 +120,9 @@ var Prices = map[string]RegionPrices{
 		CacheNodeHour: map[string]float64{
 			"cache.t4g.micro": 0.025, "cache.t4g.small": 0.050, "cache.t4g.medium": 0.099,
 		},
+		AlarmMetricMonth: 0.10,
+		DashboardMonth:   3.00,
+		KMSKeyMonth:      1.00,
+		BudgetDay:        0.02,
 	},
 }

@@ -193,6 +193,38 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return fmt.Sprintf("%d statement(s)", len(st))
 	},
+	awstype.CloudWatchMetricAlarm: alarmFacts,
+	awstype.SnsTopic: func(g *Graph, r *Resource) string {
+		enc := "NOT encrypted"
+		if r.in("kmsMasterKeyId") != nil {
+			enc = "encrypted with a customer managed KMS key"
+		}
+		return fmt.Sprintf("%s, %d email subscription(s)", enc, len(g.OfType(awstype.SnsTopicSubscription)))
+	},
+	awstype.SnsTopicSubscription: func(_ *Graph, r *Resource) string { return r.str("protocol") + " " + r.str("endpoint") },
+	awstype.CloudWatchDashboard: func(_ *Graph, r *Resource) string {
+		doc, _ := r.jsonDoc("dashboardBody").(map[string]any)
+		ws, _ := doc["widgets"].([]any)
+		return fmt.Sprintf("%s, %d widgets", r.str("dashboardName"), len(ws))
+	},
+	awstype.CloudWatchQueryDefinition: func(_ *Graph, r *Resource) string { return "Logs Insights query " + r.str("name") },
+	awstype.CloudWatchEventRule:       func(_ *Graph, r *Resource) string { return r.str("description") },
+	awstype.RdsEventSubscription: func(_ *Graph, r *Resource) string {
+		return r.str("sourceType") + " events: " + strings.Join(strs(r.list("eventCategories")), ", ")
+	},
+	awstype.BudgetsBudget: func(_ *Graph, r *Resource) string {
+		var filters []string
+		for _, f := range r.list("costFilters") {
+			m, _ := f.(map[string]any)
+			filters = append(filters, strs(asList(m["values"]))...)
+		}
+		var alerts []string
+		for _, n := range r.list("notifications") {
+			m, _ := n.(map[string]any)
+			alerts = append(alerts, fmt.Sprintf("%v %v%%", m["notificationType"], m["threshold"]))
+		}
+		return fmt.Sprintf("$%s/%s on %s, alerts %s", r.str("limitAmount"), strings.ToLower(r.str("timeUnit")), orDash(strings.Join(filters, ",")), strings.Join(alerts, ", "))
+	},
 	awstype.AppAutoscalingTarget: func(_ *Graph, r *Resource) string {
 		return fmt.Sprintf("%s–%s tasks", r.str("minCapacity"), r.str("maxCapacity"))
 	},
@@ -329,6 +361,7 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 	if len(cost.Unknown) > 0 {
 		fmt.Fprintf(&b, " + %d item(s) with unknown price", len(cost.Unknown))
 	}
+	fmt.Fprintf(&b, "\n  cost budget: %s", budgetLine(g, cost.TotalUSD))
 	b.WriteString("\n  assumptions: " + strings.Join(cost.Assumptions, "; ") + "\n")
 
 	if len(g.Outputs) > 0 {
@@ -414,6 +447,9 @@ func summary(g *Graph) []string {
 	}
 	for _, c := range g.OfType(awstype.AcmCertificate) {
 		lines = append(lines, "domain: "+facts[awstype.AcmCertificate](g, c))
+	}
+	if line := monitoringSummary(g); line != "" {
+		lines = append(lines, line)
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "no AWS resources")
