@@ -145,6 +145,13 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 		// Fails `pulumi up` when ECS rolled the new revision back.
 		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
 	}
+	// Workers, by name, once their services exist (with the first image).
+	if names, execs, deployed := svc.WorkerOutputs(); len(names) > 0 {
+		export("workerServiceNames", names)
+		export("workerExecCommands", execs)
+		// Fails `pulumi up` when ECS rolled a worker back, as deployedTaskDefinition does for web.
+		export("workerDeployedTaskDefinitions", deployed)
+	}
 
 	url := svc.URL
 	if domain != nil {
