@@ -251,6 +251,18 @@ var badConfig = []struct {
 	{"cache apply immediately as asap", "", map[string]string{"rails-infra:redis": "true", "rails-infra:redisApplyImmediately": "asap"}, "rails-infra:redisApplyImmediately", "true or false"},
 	{"REDIS_URL in appEnv beside the cache", "", map[string]string{"rails-infra:redis": "true", "rails-infra:appEnv": `{"REDIS_URL":"redis://cache:6379/0"}`}, "rails-infra:appEnv", "set by the cache"},
 	{"a misspelled redis key", "", map[string]string{"rails-infra:redisNodetype": "cache.t4g.micro"}, "rails-infra:redisNodetype", `Did you mean "redisNodeType"`},
+	// --- workers ---
+	{"workers as a list", "", map[string]string{"rails-infra:workers": `["sidekiq"]`}, "rails-infra:workers", "map of NAME: settings"},
+	{"a worker that is a command string", "", map[string]string{"rails-infra:workers": `{"sidekiq":"bundle exec sidekiq"}`}, "rails-infra:workers.sidekiq", "object of settings"},
+	{"a worker name with capitals", "", map[string]string{"rails-infra:workers": `{"Sidekiq":{"command":["x"]}}`}, "rails-infra:workers.Sidekiq", "lower-case"},
+	{"a worker without a command", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"cpu":512,"memory":1024}}`}, "rails-infra:workers.sidekiq.command", "non-empty list"},
+	{"a worker cpu Fargate lacks", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cpu":300}}`}, "rails-infra:workers.sidekiq.cpu", "not a Fargate size"},
+	{"worker memory that does not fit", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cpu":2048,"memory":1024}}`}, "rails-infra:workers.sidekiq.memory", "does not fit cpu 2048"},
+	{"worker counts out of order", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"minCount":3,"maxCount":2,"desiredCount":2}}`}, "rails-infra:workers.sidekiq.minCount", "above workers.sidekiq.maxCount"},
+	{"a worker desired count over its max", "prod", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"desiredCount":4,"maxCount":3}}`}, "rails-infra:workers.sidekiq.desiredCount", "between"},
+	{"a worker CPU target of 5%", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cpuTargetPercent":5}}`}, "rails-infra:workers.sidekiq.cpuTargetPercent", "from 10 to 90"},
+	{"a worker stop timeout over 120 s", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"stopTimeout":180}}`}, "rails-infra:workers.sidekiq.stopTimeout", "from 2 to 120"},
+	{"a misspelled worker setting", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cmd":["y"]}}`}, "rails-infra:workers.sidekiq.cmd", "not a setting of workers entries"},
 	// --- domain ---
 	{"the prod stack without a domain", "prod", map[string]string{"rails-infra:domainName": "", "rails-infra:hostedZoneName": ""}, "rails-infra:domainName", "prod must serve HTTPS"},
 	{"an upper-case domain name", "", map[string]string{"rails-infra:domainName": "App.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "lower case"},

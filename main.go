@@ -149,9 +149,7 @@ func newMonitoring(ctx *pulumi.Context, cfg *infra.Config, account infra.Account
 	svc *infra.AppService) (*infra.Monitoring, error) {
 	args := cfg.Monitoring
 	args.Account = account
-	if web, ok := svc.Watch(); ok {
-		args.Services = append(args.Services, web)
-	}
+	args.Services = svc.Watches()
 	db := database.Watch()
 	args.Database = &db
 	args.LogGroupName = svc.LogGroupName
@@ -200,6 +198,13 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 		export("execCommand", svc.ExecCommand)
 		// Fails `pulumi up` when ECS rolled the new revision back.
 		export("deployedTaskDefinition", svc.DeployedTaskDefinition)
+	}
+	// Workers, by name, once their services exist (with the first image).
+	if names, execs, deployed := svc.WorkerOutputs(); len(names) > 0 {
+		export("workerServiceNames", names)
+		export("workerExecCommands", execs)
+		// Fails `pulumi up` when ECS rolled a worker back, as deployedTaskDefinition does for web.
+		export("workerDeployedTaskDefinitions", deployed)
 	}
 
 	url := svc.URL

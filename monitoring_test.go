@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -273,5 +274,72 @@ func TestNoServiceAlarmsBeforeTheFirstImage(t *testing.T) {
 	}
 	if n := len(res.OfType(awstype.CloudWatchMetricAlarm)); n != 4 {
 		t.Errorf("%d alarms, want the database's 4", n)
+	}
+}
+
+// Every worker is watched like web, minus the load balancer: its CPU, memory and running tasks
+// on its own ECS service's dimensions, and its failed deployments. Without Container Insights
+// (dev) and without targets to count, "running" is whether any task reports CPU at all.
+func TestEveryWorkerHasItsAlarms(t *testing.T) {
+	workers := `{"sidekiq":{"command":["bundle","exec","sidekiq"]},"reports":{"command":["bin/reports"],"desiredCount":0}}`
+	for _, stack := range []string{"dev", "prod"} {
+		res, err := runStack(t, stack, map[string]string{"rails-infra:imageTag": "v1.0.0", "rails-infra:workers": workers})
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		cluster, _ := one(t, res, awstype.EcsCluster).Output("name").(string)
+		alarms := map[string]*mockengine.Resource{}
+		for _, a := range res.OfType(awstype.CloudWatchMetricAlarm) {
+			alarms[strings.TrimPrefix(a.Name, "rails-infra-"+stack+"-")] = a
+		}
+		for _, name := range []string{"sidekiq", "reports"} {
+			svc := res.Find(awstype.EcsService, "app-worker-"+name)
+			if svc == nil {
+				t.Fatalf("%s: no service app-worker-%s", stack, name)
+			}
+			service, _ := svc.Output("name").(string)
+			ecs := map[string]string{"ClusterName": cluster, "ServiceName": service}
+			label := infra.WorkerServiceLabel(name)
+			want := map[string][]alarmMetric{
+				label + "-cpu":    {{infra.NamespaceECS, "CPUUtilization", "Average", ecs}},
+				label + "-memory": {{infra.NamespaceECS, "MemoryUtilization", "Average", ecs}},
+			}
+			switch {
+			case stack == "prod":
+				want[label+"-running-tasks"] = []alarmMetric{
+					{infra.NamespaceContainerInsights, "DesiredTaskCount", "Average", ecs},
+					{infra.NamespaceContainerInsights, "RunningTaskCount", "Average", ecs},
+				}
+			case name == "sidekiq": // dev, at least one task: silence means none runs
+				want[label+"-running-tasks"] = []alarmMetric{{infra.NamespaceECS, "CPUUtilization", "SampleCount", ecs}}
+			}
+			t.Run(stack+" watches worker "+name+" on its own service's dimensions", func(t *testing.T) {
+				for key, wm := range want {
+					a := alarms[key]
+					if a == nil {
+						t.Errorf("no alarm %s", key)
+						continue
+					}
+					gm, _ := metricsOfAlarm(t, a)
+					slices.SortFunc(gm, func(x, y alarmMetric) int { return strings.Compare(x.Name, y.Name) })
+					if len(gm) != len(wm) {
+						t.Errorf("%s reads %+v, want %+v", a.Name, gm, wm)
+						continue
+					}
+					for i := range gm {
+						if gm[i].Namespace != wm[i].Namespace || gm[i].Name != wm[i].Name || gm[i].Stat != wm[i].Stat || !maps.Equal(gm[i].Dims, wm[i].Dims) {
+							t.Errorf("%s metric = %+v, want %+v", a.Name, gm[i], wm[i])
+						}
+					}
+				}
+				if _, ok := want[label+"-running-tasks"]; !ok && alarms[label+"-running-tasks"] != nil {
+					t.Errorf("%s has a running-tasks alarm, but it may run 0 tasks and nothing counts them", label)
+				}
+				rule := res.Find(awstype.CloudWatchEventRule, "rails-infra-"+stack+"-"+label+"-deployment")
+				if rule == nil || !strings.Contains(fmt.Sprint(rule.Input("eventPattern")), service) {
+					t.Errorf("no deployment rule on %s's service %s", label, service)
+				}
+			})
+		}
 	}
 }

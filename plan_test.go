@@ -234,7 +234,7 @@ func TestEveryRuleExaminesTheCommittedStacks(t *testing.T) {
 	for id, example := range optionalComponentRules {
 		t.Run("the documented "+example+" stack gives rule "+id+" something to check", func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "Pulumi.example.yaml")
-			if err := os.WriteFile(file, []byte(exampleStack(t, example)), 0o600); err != nil {
+			if err := os.WriteFile(file, []byte(documentedStack(t, example)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			g, err := plan.Run(".", "example", file, offlineProgram)

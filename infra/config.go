@@ -326,6 +326,12 @@ type reader struct {
 	src      Source
 	read     map[string]bool
 	problems []Problem
+	// rezero restores entry settings set to an explicit zero after the section's defaults ran,
+	// as section does for top-level keys, so their rule reports them.
+	rezero []func()
+	// malformedEntry are entry key paths (workers.sidekiq.cpu) whose value had the wrong form:
+	// their rules' problems are about the default standing in for them, so they are skipped.
+	malformedEntry map[string]bool
 }
 
 func qualify(key string) string { return Namespace + ":" + key }
@@ -416,6 +422,10 @@ func (r *reader) section(s section) {
 		}
 	}
 	s.defaults()
+	for _, z := range r.rezero {
+		z()
+	}
+	r.rezero = nil
 	for _, f := range fields {
 		if explicitZero[f.path] {
 			target := r.fieldValue(v, f)
@@ -470,6 +480,9 @@ func (r *reader) section(s section) {
 			continue // the default standing in for a malformed value
 		}
 		key := n.key(p.Field)
+		if r.malformedEntry[key] {
+			continue
+		}
 		r.problems = append(r.problems, Problem{
 			Key: qualify(key), Value: p.Value, Secret: r.src.IsSecret(qualify(key)),
 			Reason: n.namer().text(p.Reason), Fix: n.fix(p.Fix),
@@ -537,6 +550,9 @@ func (r *reader) parse(f field, raw string, target reflect.Value) bool {
 		}
 		target.Set(reflect.ValueOf(out))
 	case reflect.Map:
+		if t.Elem().Kind() == reflect.Struct {
+			return r.parseEntries(f, raw, target)
+		}
 		out, ok := r.parseMap(f, raw)
 		if !ok {
 			return false
@@ -631,6 +647,10 @@ func (r *reader) formProblem(f field, example string) {
 	case reflect.Slice:
 		r.fail(f.key, raw, "must be a list of strings.", fmt.Sprintf("pulumi config set --path '%s[0]' %s", f.key, f.example))
 	case reflect.Map:
+		if path, value, ok := strings.Cut(f.example, " "); ok && fieldKinds[f.key+".entry"] == reflect.Struct {
+			r.fail(f.key, raw, "must be a map of NAME: settings.", fmt.Sprintf("pulumi config set --path '%s.%s' %s", f.key, path, value))
+			return
+		}
 		r.fail(f.key, raw, "must be a map of NAME: value.", fmt.Sprintf("pulumi config set --path '%s.%s'", f.key, f.example))
 	case reflect.Bool:
 		r.fail(f.key, raw, "must be true or false.", setFix(f.key, example))
@@ -651,6 +671,9 @@ var fieldKinds = func() map[string]reflect.Kind {
 				ft = ft.Elem()
 			}
 			out[f.key] = ft.Kind()
+			if ft.Kind() == reflect.Map {
+				out[f.key+".entry"] = ft.Elem().Kind()
+			}
 		}
 	}
 	return out
@@ -672,6 +695,9 @@ func (n configNames) key(path string) string {
 	if k := keyOf(n.t, path); k != "" {
 		return k
 	}
+	if m := entryFieldPath.FindStringSubmatch(path); m != nil {
+		return n.entryKey(m[1], m[2], m[3])
+	}
 	panic(fmt.Sprintf("%s.%s has no config key: tag it or add it to fieldAliases", n.t.Name(), path))
 }
 
@@ -685,7 +711,7 @@ func (n configNames) fix(f Fix) string {
 		}
 		key := n.key(s.Field)
 		target := key
-		if s.Path != "" {
+		if s.Path != "" || entryFieldPath.MatchString(s.Field) {
 			target = "--path '" + key + s.Path + "'"
 		}
 		switch s.Op {

@@ -159,7 +159,9 @@ func serviceAlarms(w ServiceWatch, a MonitoringArgs, p Profile) []alarmSpec {
 
 // runningTasksAlarm fires when fewer tasks run than should: with Container Insights, desired
 // minus running from ECS/ContainerInsights; without it, behind an ALB, fewer healthy targets
-// than MinCount. A service with neither has no such alarm (plan --check reports it).
+// than MinCount; without either (a worker in dev), when no task reports CPU at all, since ECS
+// sends AWS/ECS metrics only while a task runs. A service that may scale to 0 gets only the
+// Container Insights form.
 func runningTasksAlarm(w ServiceWatch, p Profile) (alarmSpec, bool) {
 	s := alarmSpec{
 		key: w.Label + "-running-tasks", period: 60, evaluations: 5, datapoints: 5,
@@ -181,6 +183,11 @@ func runningTasksAlarm(w ServiceWatch, p Profile) (alarmSpec, bool) {
 		s.description = fmt.Sprintf("Fewer than %d healthy %s targets behind the load balancer for 5 minutes (Container Insights is off, so healthy targets stand in for running tasks).", max(w.MinCount, 1), w.Label)
 		s.math = fmt.Sprintf("%d - healthy", max(w.MinCount, 1))
 		s.queries = map[string]metric{"healthy": {NamespaceALB, "HealthyHostCount", lbDims(w.LoadBalancer), "Minimum"}}
+		return s, true
+	case w.MinCount >= 1:
+		s.description = fmt.Sprintf("No %s task has reported CPU for 5 minutes: none is running (Container Insights is off, so only a total outage shows).", w.Label)
+		s.metric = &metric{NamespaceECS, "CPUUtilization", pulumi.StringMap{"ClusterName": w.ClusterName, "ServiceName": w.ServiceName}, "SampleCount"}
+		s.comparison, s.threshold = "LessThanThreshold", 1
 		return s, true
 	}
 	return alarmSpec{}, false

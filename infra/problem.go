@@ -71,7 +71,8 @@ func (l *problemList) add(field, value, reason string, fix Fix) {
 	*l = append(*l, FieldProblem{Field: field, Value: value, Reason: reason, Fix: fix})
 }
 
-var fieldRef = regexp.MustCompile(`\{([A-Z][A-Za-z0-9.]*)\}`)
+// fieldRef is {Field}, {Group.Field} or a map entry's {Workers["sidekiq"].MinCount}.
+var fieldRef = regexp.MustCompile(`\{([A-Z][A-Za-z0-9.]*(?:\["(?:[^"\\]|\\.)*"\](?:\.[A-Z][A-Za-z0-9]*)?)?)\}`)
 
 // namer turns a field path into what its reader calls it: a config key, or "XArgs.Field".
 type namer func(field string) string

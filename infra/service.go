@@ -91,6 +91,10 @@ type AppService struct {
 	// HasImage is false until an image is configured: no ECS service exists yet, so the first
 	// image creates it at DesiredCount, and `pulumi up` waits for those tasks to turn healthy.
 	HasImage bool
+	// WorkerNames are the configured workers, sorted; Workers holds each one's task definition,
+	// and from the first image on its service and outputs.
+	WorkerNames []string
+	Workers     map[string]*Worker
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
 
@@ -165,6 +169,8 @@ type appServiceBuild struct {
 	// dbAccess are the data stores' ingress rules for the tasks: the database's (nil without
 	// Database.Allow) and the cache's (connectCache).
 	dbAccess []pulumi.Resource
+	// serviceDeps is what web and every worker wait for: the tasks' prerequisites and the migration.
+	serviceDeps []pulumi.Resource
 }
 
 // NewAppService builds the app service and everything it runs on, in this order (the order
@@ -199,6 +205,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		b.cluster,         // cluster with FARGATE and FARGATE_SPOT
 		b.taskDefinitions, // web and migrate
 		b.service,         // with an image: migrate first (optional), then the ECS service
+		b.workers,         // with an image: a service per worker, after the migration too
 		b.restartOnRotation,
 		b.autoscaling,
 		b.outputs,
@@ -291,12 +298,18 @@ func (b *appServiceBuild) taskDefinitions() error {
 	}
 	resolved := resolveContainerInputs(in, a.Database, b.bucket.ID().ToStringOutput(), b.logs.Name, b.secrets)
 	var err error
-	b.svc.TaskDefinition, err = newTaskDefinition(b.ctx, b.name, a.Family+"-web", a, b.roles, resolved, "web", nil, b.parent)
+	web := taskSize{CPU: a.CPU, Memory: a.Memory}
+	b.svc.TaskDefinition, err = newTaskDefinition(b.ctx, b.name, a.Family+"-web", a, web, b.roles, resolved,
+		process{StreamPrefix: "web", Listens: true}, b.parent)
 	if err != nil {
 		return err
 	}
-	b.svc.MigrateTaskDefinition, err = newTaskDefinition(b.ctx, b.name+"-migrate", a.Family+"-migrate", a, b.roles, resolved, "migrate", MigrateCommand, b.parent)
-	return err
+	b.svc.MigrateTaskDefinition, err = newTaskDefinition(b.ctx, b.name+"-migrate", a.Family+"-migrate", a, web, b.roles, resolved,
+		process{StreamPrefix: "migrate", Command: MigrateCommand, Listens: true}, b.parent)
+	if err != nil {
+		return err
+	}
+	return b.workerTaskDefinitions(resolved)
 }
 
 // service registers the ECS service once an image is configured; with MigrateBeforeDeploy it
@@ -331,23 +344,42 @@ func (b *appServiceBuild) service() error {
 		if err != nil {
 			return err
 		}
-		// The service rolls only after the migration succeeded.
+		// Web and every worker roll only after the migration succeeded.
 		deps = append(deps, svc.MigrationRun)
 	}
+	b.serviceDeps = deps
+	var err error
+	svc.Service, err = b.newECSService(b.name, b.serviceArgs(), svc.Autoscaling)
+	return err
+}
+
+// newECSService registers web or a worker with what every service of the stack shares: the
+// resources its tasks need first (and the migration), and protection in prod.
+func (b *appServiceBuild) newECSService(name string, args *ecs.ServiceArgs, autoscaling bool) (*ecs.Service, error) {
 	// Protected in prod: unsetting imageTag would otherwise delete the running service. The
 	// engine refuses that in the preview, before anything changes.
-	opts := []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps), pulumi.Protect(ProfileOf(a.Environment).Protect)}
-	if svc.Autoscaling {
+	opts := []pulumi.ResourceOption{b.parent, pulumi.DependsOn(b.serviceDeps), pulumi.Protect(ProfileOf(b.a.Environment).Protect)}
+	if autoscaling {
 		// Application Auto Scaling owns the running count after the first deployment;
 		// re-applying the config value on every `pulumi up` would undo its scaling.
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
-	var err error
-	svc.Service, err = ecs.NewService(b.ctx, b.name, b.serviceArgs(), opts...)
-	return err
+	return ecs.NewService(b.ctx, name, args, opts...)
 }
 
 func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
+	args := b.baseServiceArgs(b.svc.TaskDefinition, *b.a.DesiredCount)
+	args.HealthCheckGracePeriodSeconds = pulumi.Int(*b.a.HealthCheckGraceSeconds)
+	args.LoadBalancers = ecs.ServiceLoadBalancerArray{&ecs.ServiceLoadBalancerArgs{
+		TargetGroupArn: b.alb.TargetGroup.Arn,
+		ContainerName:  pulumi.String(ContainerName),
+		ContainerPort:  pulumi.Int(b.a.ContainerPort),
+	}}
+	return args
+}
+
+// baseServiceArgs are the settings web and every worker share.
+func (b *appServiceBuild) baseServiceArgs(td *ecs.TaskDefinition, desired int) *ecs.ServiceArgs {
 	a := b.a
 	capacity := "FARGATE"
 	if a.Spot {
@@ -355,19 +387,18 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 	}
 	return &ecs.ServiceArgs{
 		Cluster:        b.ecsCluster.Arn,
-		TaskDefinition: b.svc.TaskDefinition.Arn,
-		DesiredCount:   pulumi.Int(*a.DesiredCount),
+		TaskDefinition: td.Arn,
+		DesiredCount:   pulumi.Int(desired),
 		// Always one strategy block, so toggling spot is an in-place update (forceNewDeployment)
 		// rather than a replacement (launchType <-> strategy).
 		CapacityProviderStrategies: ecs.ServiceCapacityProviderStrategyArray{&ecs.ServiceCapacityProviderStrategyArgs{
 			CapacityProvider: pulumi.String(capacity), Weight: pulumi.Int(1),
 		}},
-		ForceNewDeployment:            pulumi.Bool(true),
-		PlatformVersion:               pulumi.String("LATEST"),
-		EnableExecuteCommand:          pulumi.Bool(true),
-		PropagateTags:                 pulumi.String("SERVICE"),
-		EnableEcsManagedTags:          pulumi.Bool(true),
-		HealthCheckGracePeriodSeconds: pulumi.Int(*a.HealthCheckGraceSeconds),
+		ForceNewDeployment:   pulumi.Bool(true),
+		PlatformVersion:      pulumi.String("LATEST"),
+		EnableExecuteCommand: pulumi.Bool(true),
+		PropagateTags:        pulumi.String("SERVICE"),
+		EnableEcsManagedTags: pulumi.Bool(true),
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
@@ -376,11 +407,6 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 		// `pulumi up` fails when the new version never turns healthy, the first one included:
 		// on create the provider waits until DesiredCount tasks run in one deployment.
 		WaitForSteadyState: pulumi.Bool(true),
-		LoadBalancers: ecs.ServiceLoadBalancerArray{&ecs.ServiceLoadBalancerArgs{
-			TargetGroupArn: b.alb.TargetGroup.Arn,
-			ContainerName:  pulumi.String(ContainerName),
-			ContainerPort:  pulumi.Int(a.ContainerPort),
-		}},
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets:        a.PrivateSubnetIDs,
 			SecurityGroups: pulumi.StringArray{b.sgs.App.ID()},
@@ -389,18 +415,34 @@ func (b *appServiceBuild) serviceArgs() *ecs.ServiceArgs {
 	}
 }
 
+// restartOnRotation restarts web and every worker: they all read DATABASE_PASSWORD at start.
 func (b *appServiceBuild) restartOnRotation() error {
 	if b.svc.Service == nil {
 		return nil // no tasks hold the password yet
 	}
-	return newRestartOnRotation(b.ctx, b.name, b.a.Account, b.a.Database.SecretArn, b.ecsCluster, b.svc.Service, b.parent)
+	services := []*ecs.Service{b.svc.Service}
+	for _, name := range b.svc.WorkerNames {
+		services = append(services, b.svc.Workers[name].Service)
+	}
+	return newRestartOnRotation(b.ctx, b.name, b.a.Account, b.a.Database.SecretArn, b.ecsCluster, services, b.parent)
 }
 
 func (b *appServiceBuild) autoscaling() error {
-	if !b.svc.Autoscaling {
-		return nil
+	if b.svc.Autoscaling {
+		a := b.a
+		if err := newAutoscaling(b.ctx, b.name, scaling{Min: *a.MinCount, Max: a.MaxCount, CPUTarget: a.CPUTargetPercent, RequestsPerTarget: a.RequestsPerTarget},
+			b.ecsCluster, b.svc.Service, b.alb, b.parent); err != nil {
+			return err
+		}
 	}
-	return newAutoscaling(b.ctx, b.name, b.a, b.ecsCluster, b.svc.Service, b.alb, b.parent)
+	return b.workerAutoscaling()
+}
+
+// execCommand opens a shell in a running task of the service (ECS Exec).
+func execCommand(region string, cluster, service pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.Sprintf(
+		`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
+		region, cluster, region, cluster, service, ContainerName)
 }
 
 // outputs fills the component's outputs and registers them.
@@ -444,13 +486,12 @@ func (b *appServiceBuild) outputs() error {
 	}
 	if service := svc.Service; service != nil {
 		svc.ServiceName = service.Name
-		svc.ExecCommand = pulumi.Sprintf(
-			`aws ecs execute-command --region %s --cluster %s --task "$(aws ecs list-tasks --region %s --cluster %s --service-name %s --desired-status RUNNING --query 'taskArns[0]' --output text)" --container %s --interactive --command "/bin/sh"`,
-			region, cluster.Name, region, cluster.Name, service.Name, ContainerName)
+		svc.ExecCommand = execCommand(region, cluster.Name, service.Name)
 		svc.DeployedTaskDefinition = rolloutCheck(region, svc.TaskDefinition.Arn, service.TaskDefinition, cluster.Name, service.Name, b.logs.Name)
 		outputs["serviceName"] = svc.ServiceName
 		outputs["execCommand"] = svc.ExecCommand
 		outputs["deployedTaskDefinition"] = svc.DeployedTaskDefinition
 	}
+	b.workerOutputs(outputs)
 	return b.ctx.RegisterResourceOutputs(svc, outputs)
 }

@@ -157,6 +157,12 @@ type AppServiceArgs struct {
 	// fails. Ignored while no image is configured (the first deploy has nothing to migrate).
 	// Default false.
 	MigrateBeforeDeploy bool `config:"migrateBeforeDeploy"`
+
+	// Workers are background processes, name -> WorkerArgs: each its own ECS service from the
+	// same image, roles, env, secrets and security group as web, without a load balancer. They
+	// exist from the first image on, like the web service. Default none. Valid: names of 1 to
+	// MaxProcessNameLength lower-case letters, digits, - and _; each worker's rules in WorkerArgs.
+	Workers map[string]WorkerArgs `config:"workers" example:"sidekiq.command[0] bundle"`
 }
 
 // HasImage reports whether an image source is configured; without one no ECS service exists.
@@ -210,6 +216,15 @@ func (a *AppServiceArgs) defaults() {
 	if a.AllowedCidrs == nil {
 		a.AllowedCidrs = []string{DefaultAllowedCidr}
 	}
+	// A copy: defaulting must not write into the caller's map.
+	if a.Workers != nil {
+		workers := make(map[string]WorkerArgs, len(a.Workers))
+		for name, w := range a.Workers {
+			w.defaults()
+			workers[name] = w
+		}
+		a.Workers = workers
+	}
 }
 
 // problems holds every app service rule; it runs on defaulted args.
@@ -233,6 +248,7 @@ func (a *AppServiceArgs) problems() []FieldProblem {
 	}
 	a.cidrProblems(&ps)
 	a.envProblems(&ps)
+	a.workerProblems(&ps)
 	return ps
 }
 
@@ -253,36 +269,51 @@ func (a *AppServiceArgs) imageProblems(ps *problemList) {
 	}
 }
 
-// sizeProblems checks the task size. The range rules come first so that a malformed number is
-// reported with them rather than with the Fargate table.
+// sizeProblems checks the task size; the architecture is the web's and every worker's.
 func (a *AppServiceArgs) sizeProblems(ps *problemList) {
-	rangeProblem(ps, "CPU", a.CPU, 256, 16384, DefaultCPU)
-	rangeProblem(ps, "Memory", a.Memory, 512, 122880, DefaultMemory)
+	taskSizeProblems(ps, a.CPU, a.Memory)
 	enumProblem(ps, "CPUArchitecture", string(a.CPUArchitecture), []string{string(ArchX86), string(ArchARM64)}, string(ArchX86),
 		"X86_64 runs linux/amd64 images; ARM64 needs images built for linux/arm64.")
-	if reason := checkFargateSize(a.CPU, a.Memory); reason != "" {
+}
+
+// taskSizeProblems is the rule for a task's CPU and Memory fields, web's and each worker's. The
+// range rules come first so that a malformed number is reported with them rather than with the
+// Fargate table.
+func taskSizeProblems(ps *problemList, cpu, memory int) {
+	rangeProblem(ps, "CPU", cpu, 256, 16384, DefaultCPU)
+	rangeProblem(ps, "Memory", memory, 512, 122880, DefaultMemory)
+	if reason := checkFargateSize(cpu, memory); reason != "" {
 		// A known cpu with the wrong memory is fixed by the memory, the smallest that fits.
-		if mems, ok := fargateMemory[a.CPU]; ok {
-			ps.add("Memory", strconv.Itoa(a.Memory), reason, setTo("Memory", strconv.Itoa(mems[0])))
+		if mems, ok := fargateMemory[cpu]; ok {
+			ps.add("Memory", strconv.Itoa(memory), reason, setTo("Memory", strconv.Itoa(mems[0])))
 		} else {
-			ps.add("CPU", strconv.Itoa(a.CPU), reason, setTo("CPU", strconv.Itoa(DefaultCPU)))
+			ps.add("CPU", strconv.Itoa(cpu), reason, setTo("CPU", strconv.Itoa(DefaultCPU)))
 		}
 	}
 }
 
 func (a *AppServiceArgs) countProblems(ps *problemList, p Profile) {
-	desired, minCount := deref(a.DesiredCount), deref(a.MinCount)
-	rangeProblem(ps, "DesiredCount", desired, 0, 100, p.DesiredCount)
-	rangeProblem(ps, "MinCount", minCount, 0, 100, p.MinCount)
-	rangeProblem(ps, "MaxCount", a.MaxCount, 1, 100, p.MaxCount)
-	rangeProblem(ps, "CPUTargetPercent", a.CPUTargetPercent, 10, 90, DefaultCPUTargetPercent)
+	taskCountProblems(ps, taskCounts{Desired: deref(a.DesiredCount), Min: deref(a.MinCount), Max: a.MaxCount, CPUTarget: a.CPUTargetPercent},
+		taskCounts{Desired: p.DesiredCount, Min: p.MinCount, Max: p.MaxCount, CPUTarget: DefaultCPUTargetPercent})
 	rangeProblem(ps, "RequestsPerTarget", a.RequestsPerTarget, 0, 100000, 1000)
+}
+
+// taskCounts are a service's DesiredCount, MinCount, MaxCount and CPUTargetPercent.
+type taskCounts struct{ Desired, Min, Max, CPUTarget int }
+
+// taskCountProblems is the rule for a service's counts, web's and each worker's: 0 ≤ MinCount ≤
+// DesiredCount ≤ MaxCount ≤ 100, MaxCount ≥ 1, a CPU target of 10–90 %. Fixes suggest def.
+func taskCountProblems(ps *problemList, c, def taskCounts) {
+	rangeProblem(ps, "DesiredCount", c.Desired, 0, 100, def.Desired)
+	rangeProblem(ps, "MinCount", c.Min, 0, 100, def.Min)
+	rangeProblem(ps, "MaxCount", c.Max, 1, 100, def.Max)
+	rangeProblem(ps, "CPUTargetPercent", c.CPUTarget, 10, 90, def.CPUTarget)
 	switch {
-	case minCount > a.MaxCount:
-		ps.add("MinCount", strconv.Itoa(minCount), fmt.Sprintf("is above {MaxCount} (%d).", a.MaxCount), setTo("MaxCount", strconv.Itoa(minCount)))
-	case desired < minCount || desired > a.MaxCount:
-		ps.add("DesiredCount", strconv.Itoa(desired), fmt.Sprintf("must be between {MinCount} (%d) and {MaxCount} (%d).", minCount, a.MaxCount),
-			setTo("DesiredCount", strconv.Itoa(min(max(desired, minCount), a.MaxCount))))
+	case c.Min > c.Max:
+		ps.add("MinCount", strconv.Itoa(c.Min), fmt.Sprintf("is above {MaxCount} (%d).", c.Max), setTo("MaxCount", strconv.Itoa(c.Min)))
+	case c.Desired < c.Min || c.Desired > c.Max:
+		ps.add("DesiredCount", strconv.Itoa(c.Desired), fmt.Sprintf("must be between {MinCount} (%d) and {MaxCount} (%d).", c.Min, c.Max),
+			setTo("DesiredCount", strconv.Itoa(min(max(c.Desired, c.Min), c.Max))))
 	}
 }
 

@@ -36,13 +36,16 @@ func newCluster(ctx *pulumi.Context, name string, a AppServiceArgs, parent pulum
 	return cluster, providers, nil
 }
 
-func newAutoscaling(ctx *pulumi.Context, name string, a AppServiceArgs, cluster *ecs.Cluster, service *ecs.Service, alb *loadBalancer, parent pulumi.ResourceOption) error {
+// scaling is one service's autoscaling settings; RequestsPerTarget needs the ALB (web only).
+type scaling struct{ Min, Max, CPUTarget, RequestsPerTarget int }
+
+func newAutoscaling(ctx *pulumi.Context, name string, a scaling, cluster *ecs.Cluster, service *ecs.Service, alb *loadBalancer, parent pulumi.ResourceOption) error {
 	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
 		ResourceId:        pulumi.Sprintf("service/%s/%s", cluster.Name, service.Name),
-		MinCapacity:       pulumi.Int(*a.MinCount),
-		MaxCapacity:       pulumi.Int(a.MaxCount),
+		MinCapacity:       pulumi.Int(a.Min),
+		MaxCapacity:       pulumi.Int(a.Max),
 	}, parent)
 	if err != nil {
 		return err
@@ -64,10 +67,10 @@ func newAutoscaling(ctx *pulumi.Context, name string, a AppServiceArgs, cluster 
 	}
 	if err := policy("cpu", &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
 		PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
-	}, a.CPUTargetPercent); err != nil {
+	}, a.CPUTarget); err != nil {
 		return err
 	}
-	if a.RequestsPerTarget > 0 {
+	if a.RequestsPerTarget > 0 && alb != nil {
 		return policy("requests", &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
 			PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
 			ResourceLabel:        pulumi.Sprintf("%s/%s", alb.LB.ArnSuffix, alb.TargetGroup.ArnSuffix),

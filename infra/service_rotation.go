@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
@@ -26,35 +27,53 @@ func rotationEventPattern(secretArn string) (string, error) {
 	return string(b), err
 }
 
-// redeployDefinition is a one-step state machine: ECS UpdateService with forceNewDeployment,
-// through the Step Functions AWS SDK integration (no Lambda to maintain).
-func redeployDefinition(clusterArn, serviceArn string) (string, error) {
-	b, err := json.Marshal(map[string]any{
-		"Comment": "Restart the Rails tasks so they read the rotated database password",
-		"StartAt": "ForceNewDeployment",
-		"States": map[string]any{
-			"ForceNewDeployment": map[string]any{
-				"Type":     "Task",
-				"Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
-				"Parameters": map[string]any{
-					"Cluster":            clusterArn,
-					"Service":            serviceArn,
-					"ForceNewDeployment": true,
-				},
-				"Retry": []any{map[string]any{
-					"ErrorEquals": []string{"States.ALL"}, "IntervalSeconds": 30, "MaxAttempts": 3, "BackoffRate": 2,
-				}},
-				"End": true,
+// redeployDefinition is a state machine of one step per service: ECS UpdateService with
+// forceNewDeployment, through the Step Functions AWS SDK integration (no Lambda to maintain).
+// The first service (web) is step ForceNewDeployment, each further one (a worker) the next step,
+// ForceNewDeployment2, 3, ...
+func redeployDefinition(clusterArn string, serviceArns []string) (string, error) {
+	states := map[string]any{}
+	for i, arn := range serviceArns {
+		step := map[string]any{
+			"Type":     "Task",
+			"Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
+			"Parameters": map[string]any{
+				"Cluster":            clusterArn,
+				"Service":            arn,
+				"ForceNewDeployment": true,
 			},
-		},
+			"Retry": []any{map[string]any{
+				"ErrorEquals": []string{"States.ALL"}, "IntervalSeconds": 30, "MaxAttempts": 3, "BackoffRate": 2,
+			}},
+		}
+		if i == len(serviceArns)-1 {
+			step["End"] = true
+		} else {
+			step["Next"] = redeployStep(i + 1)
+		}
+		states[redeployStep(i)] = step
+	}
+	b, err := json.Marshal(map[string]any{
+		"Comment": "Restart the Rails tasks (web and workers) so they read the rotated database password",
+		"StartAt": redeployStep(0),
+		"States":  states,
 	})
 	return string(b), err
 }
 
-// newRestartOnRotation redeploys the service after RDS rotates its master password. ECS reads
-// DATABASE_PASSWORD only when a task starts, RDS rotates a managed password every 7 days and
-// that cannot be turned off; without this, new connections fail a week after the first deploy.
-func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secretArn pulumi.StringInput, cluster *ecs.Cluster, service *ecs.Service, parent pulumi.ResourceOption) error {
+// redeployStep names the state that restarts the i-th service.
+func redeployStep(i int) string {
+	if i == 0 {
+		return "ForceNewDeployment"
+	}
+	return fmt.Sprintf("ForceNewDeployment%d", i+1)
+}
+
+// newRestartOnRotation redeploys the services (web and workers) after RDS rotates its master
+// password. ECS reads DATABASE_PASSWORD only when a task starts, RDS rotates a managed password
+// every 7 days and that cannot be turned off; without this, new connections fail a week after
+// the first deploy. The state machine may update exactly these services.
+func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secretArn pulumi.StringInput, cluster *ecs.Cluster, services []*ecs.Service, parent pulumi.ResourceOption) error {
 	sfnTrust, err := MarshalPolicy(trustPolicy("states.amazonaws.com", acct.sourceGuard("")))
 	if err != nil {
 		return err
@@ -66,17 +85,28 @@ func newRestartOnRotation(ctx *pulumi.Context, name string, acct Account, secret
 	if err != nil {
 		return err
 	}
-	updatePolicy := service.ID().ToStringOutput().ApplyT(func(arn string) (string, error) {
+	ids := make([]any, len(services))
+	for i, s := range services {
+		ids[i] = s.ID()
+	}
+	arns := pulumi.All(ids...).ApplyT(func(xs []any) []string {
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = string(x.(pulumi.ID))
+		}
+		return out
+	}).(pulumi.StringArrayOutput)
+	updatePolicy := arns.ApplyT(func(arns []string) (string, error) {
 		return MarshalPolicy(PolicyDocument{Statement: []Statement{{
-			Sid: "RestartThisService", Effect: "Allow", Action: []string{"ecs:UpdateService"}, Resource: []string{arn},
+			Sid: "RestartTheseServices", Effect: "Allow", Action: []string{"ecs:UpdateService"}, Resource: arns,
 		}}})
 	}).(pulumi.StringOutput)
 	grant, err := iam.NewRolePolicy(ctx, name+"-redeploy", &iam.RolePolicyArgs{Role: sfnRole.ID(), Policy: updatePolicy}, parent)
 	if err != nil {
 		return err
 	}
-	definition := pulumi.All(cluster.Arn, service.ID()).ApplyT(func(xs []any) (string, error) {
-		return redeployDefinition(xs[0].(string), string(xs[1].(pulumi.ID)))
+	definition := pulumi.All(cluster.Arn, arns).ApplyT(func(xs []any) (string, error) {
+		return redeployDefinition(xs[0].(string), xs[1].([]string))
 	}).(pulumi.StringOutput)
 	machine, err := sfn.NewStateMachine(ctx, name+"-redeploy", &sfn.StateMachineArgs{
 		Type:       pulumi.String("STANDARD"),

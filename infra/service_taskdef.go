@@ -26,6 +26,20 @@ type ContainerDefinition struct {
 	MountPoints            []MountPoint     `json:"mountPoints"`
 	LinuxParameters        *LinuxParameters `json:"linuxParameters,omitempty"`
 	SystemControls         []SystemControl  `json:"systemControls,omitempty"`
+	// StopTimeout is the seconds between SIGTERM and SIGKILL; unset is ECS's default (30 s).
+	StopTimeout int `json:"stopTimeout,omitempty"`
+}
+
+// process is what differs between the task definitions of one stack: everything else (image,
+// env, secrets, mounts, roles) comes from the same inputs, so web, migrate, workers and
+// schedules cannot drift, and a setting added to the container reaches them all.
+type process struct {
+	StreamPrefix string
+	Command      []string // nil: the image's CMD (web)
+	// Listens is whether the process serves the container port (web, and migrate which shares
+	// web's container shape); workers and schedules do not.
+	Listens     bool
+	StopTimeout int // 0: ECS's default
 }
 
 // SystemControl is a namespaced kernel parameter; Fargate accepts the net.* ones.
@@ -152,9 +166,9 @@ func resolveContainerInputs(in containerInputs, db DatabaseEndpoint, bucket, log
 	}).(pulumi.AnyOutput)
 }
 
-// containerDefinition is the one function both task definitions use, so web and migrate
-// cannot drift: they differ only in command and log stream prefix.
-func containerDefinition(r resolvedContainer, streamPrefix string, command []string) ContainerDefinition {
+// containerDefinition is the one function every task definition uses: they differ only in
+// what process says.
+func containerDefinition(r resolvedContainer, proc process) ContainerDefinition {
 	env := map[string]string{
 		"RAILS_ENV":                "production",
 		"RAILS_LOG_TO_STDOUT":      "true",
@@ -190,29 +204,38 @@ func containerDefinition(r resolvedContainer, streamPrefix string, command []str
 			mounts = append(mounts, MountPoint{SourceVolume: m.Volume, ContainerPath: m.Path})
 		}
 	}
+	ports, sysctls := []PortMapping{}, []SystemControl(nil)
+	if proc.Listens {
+		ports = []PortMapping{{ContainerPort: r.Port, HostPort: r.Port, Protocol: "tcp"}}
+		sysctls = unprivilegedPorts(r.Port)
+	}
 	return ContainerDefinition{
 		Name:         ContainerName,
 		Image:        r.ImageURI,
 		Essential:    true,
-		Command:      command,
-		PortMappings: []PortMapping{{ContainerPort: r.Port, HostPort: r.Port, Protocol: "tcp"}},
+		Command:      proc.Command,
+		PortMappings: ports,
 		Environment:  environment,
 		Secrets:      secrets,
 		LogConfiguration: LogConfiguration{LogDriver: "awslogs", Options: map[string]string{
 			"awslogs-group":         r.LogGroup,
 			"awslogs-region":        r.Region,
-			"awslogs-stream-prefix": streamPrefix,
+			"awslogs-stream-prefix": proc.StreamPrefix,
 		}},
 		ReadonlyRootFilesystem: r.Readonly,
 		MountPoints:            mounts,
 		LinuxParameters:        &LinuxParameters{InitProcessEnabled: true},
-		SystemControls:         unprivilegedPorts(r.Port),
+		SystemControls:         sysctls,
+		StopTimeout:            proc.StopTimeout,
 	}
 }
 
-func newTaskDefinition(ctx *pulumi.Context, name, family string, a AppServiceArgs, roles *taskRoles, resolved pulumi.AnyOutput, streamPrefix string, command []string, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
+// taskSize is a task definition's CPU (units) and memory (MiB).
+type taskSize struct{ CPU, Memory int }
+
+func newTaskDefinition(ctx *pulumi.Context, name, family string, a AppServiceArgs, size taskSize, roles *taskRoles, resolved pulumi.AnyOutput, proc process, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
 	defs := resolved.ApplyT(func(v any) (string, error) {
-		b, err := json.Marshal([]ContainerDefinition{containerDefinition(v.(resolvedContainer), streamPrefix, command)})
+		b, err := json.Marshal([]ContainerDefinition{containerDefinition(v.(resolvedContainer), proc)})
 		return string(b), err
 	}).(pulumi.StringOutput)
 	var volumes ecs.TaskDefinitionVolumeArray
@@ -225,8 +248,8 @@ func newTaskDefinition(ctx *pulumi.Context, name, family string, a AppServiceArg
 		Family:                  pulumi.String(family),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
 		NetworkMode:             pulumi.String("awsvpc"),
-		Cpu:                     pulumi.String(strconv.Itoa(a.CPU)),
-		Memory:                  pulumi.String(strconv.Itoa(a.Memory)),
+		Cpu:                     pulumi.String(strconv.Itoa(size.CPU)),
+		Memory:                  pulumi.String(strconv.Itoa(size.Memory)),
 		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
 			OperatingSystemFamily: pulumi.String("LINUX"),
 			CpuArchitecture:       pulumi.String(string(a.CPUArchitecture)),

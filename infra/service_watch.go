@@ -46,6 +46,30 @@ func watchSettings(a AppServiceArgs) serviceWatchSettings {
 // WebServiceLabel names the Rails web service in alarms and on the dashboard.
 const WebServiceLabel = "web"
 
+// WorkerServiceLabel names a worker in alarms and on the dashboard.
+func WorkerServiceLabel(name string) string { return "worker-" + name }
+
+// Watches are every service for Monitoring: web, then each worker in name order, once an image
+// runs them (none before).
+func (s *AppService) Watches() []ServiceWatch {
+	web, ok := s.Watch()
+	if !ok {
+		return nil
+	}
+	out := []ServiceWatch{web}
+	for _, name := range s.WorkerNames {
+		w := s.Workers[name]
+		if w.Service == nil {
+			continue
+		}
+		out = append(out, ServiceWatch{
+			Label: WorkerServiceLabel(name), ClusterName: s.ClusterName, ServiceName: w.ServiceName,
+			ContainerInsights: s.watch.containerInsights, MinCount: w.minCount,
+		})
+	}
+	return out
+}
+
 // Watch is the web service for Monitoring, and false while no service runs tasks: before the
 // first image there is nothing to watch (its alarms would only report the empty service), so
 // no service alarms exist until an image is configured.

@@ -247,6 +247,21 @@ var Rules = []Rule{
 		},
 	},
 	{
+		ID: "ecs-circuit-breaker", Types: []string{awstype.EcsService},
+		Summary: "every service (web and workers) rolls a failing deployment back by itself",
+		Fix:     "set deploymentCircuitBreaker {enable: true, rollback: true} on the service",
+		Check: func(_ *Graph, r *Resource) []string {
+			return when(!isTrue(r, "deploymentCircuitBreaker", "enable") || !isTrue(r, "deploymentCircuitBreaker", "rollback"),
+				"deploymentCircuitBreaker is not enabled with rollback")
+		},
+	},
+	{
+		ID: "ecs-task-roles-distinct", Types: []string{awstype.EcsTaskDefinition},
+		Summary: "what ECS needs to start a task (execution role) and what the app may do (task role) are separate roles",
+		Fix:     "give the task definition a task role distinct from its execution role",
+		Check:   checkDistinctTaskRoles,
+	},
+	{
 		ID: "rds-tls", Types: []string{awstype.RdsInstance},
 		Summary: "the database refuses connections without TLS",
 		Fix:     "give the instance a parameter group with rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = 1 (MySQL)",
@@ -278,7 +293,7 @@ var Rules = []Rule{
 	{
 		ID: "ecs-service-alarms", Types: []string{awstype.EcsService},
 		Summary: "every ECS service that runs tasks has alarms on CPU, memory and running tasks (and, behind the ALB, 5xx, unhealthy targets and latency) and a failed-deployment notification",
-		Fix:     "watch the service with Monitoring.WatchService (main.go passes the web service's Watch()); without Container Insights a service needs an ALB for its running-tasks alarm",
+		Fix:     "watch the service with Monitoring.WatchService (main.go passes AppService.Watches(): web and every worker)",
 		Check:   checkServiceAlarms,
 	},
 	{
@@ -495,6 +510,18 @@ func wildcardActions(doc any) []string {
 		}
 	}
 	return out
+}
+
+func checkDistinctTaskRoles(_ *Graph, r *Resource) []string {
+	exec, task := r.in("executionRoleArn"), r.in("taskRoleArn")
+	if task == nil {
+		return nil // no task role: the app gets no AWS permissions at all
+	}
+	same := exec != nil && exec == task
+	if e, t := r.PropertyDeps["executionRoleArn"], r.PropertyDeps["taskRoleArn"]; len(e) > 0 && len(t) > 0 {
+		same = slices.Equal(e, t)
+	}
+	return when(same, "the execution role is also the task role: the app would hold ECS's image-pull and secret-read permissions")
 }
 
 func checkTaskEnv(_ *Graph, r *Resource) []string {

@@ -266,6 +266,15 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 			find(g, awstype.EcrRepository).Inputs["imageScanningConfiguration"] = map[string]any{"scanOnPush": false}
 		}},
 		{"ecs-exec-enabled", "dev", func(g *Graph) { delete(find(g, awstype.EcsService).Inputs, "enableExecuteCommand") }},
+		{"ecs-circuit-breaker", "dev", func(g *Graph) { delete(find(g, awstype.EcsService).Inputs, "deploymentCircuitBreaker") }},
+		{"ecs-circuit-breaker", "dev", func(g *Graph) {
+			find(g, awstype.EcsService).Inputs["deploymentCircuitBreaker"] = map[string]any{"enable": true, "rollback": false}
+		}},
+		{"ecs-task-roles-distinct", "dev", func(g *Graph) {
+			td := find(g, awstype.EcsTaskDefinition)
+			td.Inputs["executionRoleArn"] = "arn:aws:iam::123456789012:role/app"
+			td.Inputs["taskRoleArn"] = "arn:aws:iam::123456789012:role/app"
+		}},
 		{"rds-tls", "dev", func(g *Graph) {
 			find(g, awstype.RdsParameterGroup).Inputs["parameters"] = []any{map[string]any{"name": "rds.force_ssl", "value": "0"}}
 		}},

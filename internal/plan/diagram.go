@@ -126,14 +126,21 @@ func buildArch(g *Graph) *arch {
 		if spotShare(svc, desiredCount(svc)) > 0 {
 			size += " (Spot)"
 		}
-		id := a.add(archNode{id: fmt.Sprintf("svc%d", i), label: "ECS Fargate " + svc.Name + size, zone: zonePrivate, component: componentOr(g, svc)})
-		services = append(services, id)
-		port := ""
-		if tgs := g.linked(svc, "loadBalancers", awstype.LbTargetGroup); len(tgs) > 0 {
-			port = " :" + orDash(tgs[0].str("port"))
+		kind := "ECS Fargate "
+		if !hasLoadBalancer(svc) {
+			kind = "ECS Fargate worker "
 		}
-		for _, lb := range g.OfType(awstype.LbLoadBalancer) {
-			a.link(albs[lb.URN], id, "HTTP"+port)
+		id := a.add(archNode{id: fmt.Sprintf("svc%d", i), label: kind + svc.Name + size, zone: zonePrivate, component: componentOr(g, svc)})
+		services = append(services, id)
+		// Only a service registered with a target group takes traffic; workers take none.
+		if hasLoadBalancer(svc) {
+			port := ""
+			if tgs := g.linked(svc, "loadBalancers", awstype.LbTargetGroup); len(tgs) > 0 {
+				port = " :" + orDash(tgs[0].str("port"))
+			}
+			for _, lb := range g.OfType(awstype.LbLoadBalancer) {
+				a.link(albs[lb.URN], id, "HTTP"+port)
+			}
 		}
 		a.link(id, nat, "egress")
 	}

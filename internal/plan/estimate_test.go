@@ -222,3 +222,53 @@ func TestEstimatesPriceTheServiceTheFirstImageCreates(t *testing.T) {
 		}
 	})
 }
+
+// withWorker adds a worker service to g: its own task definition (stopTimeout 25), no load balancer.
+func withWorker(g *Graph) *Graph {
+	td := res(awstype.EcsTaskDefinition, "app-worker-sidekiq", map[string]any{
+		"cpu": "512", "memory": "1024", "runtimePlatform": map[string]any{"cpuArchitecture": "X86_64"},
+		"containerDefinitions": mustJSON([]any{map[string]any{"name": "web", "command": []any{"bundle", "exec", "sidekiq"}, "stopTimeout": 25.0}}),
+	})
+	svc := res(awstype.EcsService, "app-worker-sidekiq", map[string]any{
+		"desiredCount": 2.0, "deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": true},
+		"deploymentMinimumHealthyPercent": 100.0, "deploymentMaximumPercent": 200.0,
+		"networkConfiguration": map[string]any{"assignPublicIp": false}, "enableExecuteCommand": true,
+	})
+	svc.PropertyDeps = map[string][]string{"taskDefinition": {td.URN}}
+	g.Resources = append(g.Resources, td, svc)
+	g.index()
+	return g
+}
+
+func TestRolloutOfAWorkerHasNoHealthChecks(t *testing.T) {
+	ro := EstimateRollout(withWorker(compliantStack("dev")))
+	if len(ro) != 2 || ro[1].Service != "app-worker-sidekiq" {
+		t.Fatalf("rollouts = %+v, want web and the worker", ro)
+	}
+	w := ro[1]
+	// 2 tasks, 100/200 %: one wave of 2; a task is healthy once running; the old one gets its 25 s.
+	if w.Settings.LoadBalanced || w.Settings.IntervalSeconds != 0 || w.Settings.DeregistrationSeconds != 25 ||
+		w.Estimate.SuccessSeconds != AssumedTaskStartSeconds+25 || w.Estimate.FailedTaskSeconds != AssumedTaskStartSeconds {
+		t.Errorf("worker rollout = %+v, want no health checks, 25 s stop timeout, %d s", w, AssumedTaskStartSeconds+25)
+	}
+	if w.AWSDefaults.SuccessSeconds != AssumedTaskStartSeconds+30 {
+		t.Errorf("worker AWS defaults = %d s, want start + ECS's 30 s stop timeout", w.AWSDefaults.SuccessSeconds)
+	}
+	var b strings.Builder
+	if err := writeText(&b, withWorker(compliantStack("dev")), false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "app-worker-sidekiq (worker, no load balancer") || !strings.Contains(b.String(), "worker service app-worker-sidekiq") {
+		t.Errorf("text plan does not describe the worker as one:\n%s", b.String())
+	}
+}
+
+func TestDiagramSendsNoTrafficToWorkers(t *testing.T) {
+	dot := Dot(withWorker(compliantStack("prod")))
+	if !strings.Contains(dot, "alb0 -> svc0") || strings.Contains(dot, "alb0 -> svc1") || !strings.Contains(dot, "ECS Fargate worker app-worker-sidekiq") {
+		t.Errorf("the ALB must reach web (svc0) only, and the worker be drawn as one:\n%s", dot)
+	}
+	if !strings.Contains(dot, "svc1 -> db0") {
+		t.Errorf("the worker reaches the database like web:\n%s", dot)
+	}
+}

@@ -48,7 +48,12 @@ type alarmMetric struct{ namespace, name string }
 // metricsOf are the metrics an alarm reads, directly or in its metric math.
 func metricsOf(a *Resource) []alarmMetric {
 	if n := a.str("metricName"); n != "" {
-		return []alarmMetric{{a.str("namespace"), n}}
+		out := []alarmMetric{{a.str("namespace"), n}}
+		if a.str("statistic") == "SampleCount" {
+			// Counting samples is a different signal: on AWS/ECS, whether any task reports.
+			out = append(out, alarmMetric{a.str("namespace"), n + " SampleCount"})
+		}
+		return out
 	}
 	var out []alarmMetric
 	for i := range a.list("metricQueries") {
@@ -112,7 +117,8 @@ func checkServiceAlarms(g *Graph, svc *Resource) []string {
 	want := [][]alarmMetric{
 		{{"AWS/ECS", "CPUUtilization"}},
 		{{"AWS/ECS", "MemoryUtilization"}},
-		{{"ECS/ContainerInsights", "RunningTaskCount"}, healthy},
+		// A worker without Container Insights or an ALB: whether any task reports CPU at all.
+		{{"ECS/ContainerInsights", "RunningTaskCount"}, healthy, {"AWS/ECS", "CPUUtilization SampleCount"}},
 	}
 	out := missingMetrics(have, want)
 	for _, tg := range tgs {

@@ -20,6 +20,11 @@ import (
 //	worst     = ceil(threshold / perWave) × attempt + drain [+ start + healthy if old tasks were stopped]
 //
 // Without the circuit breaker there is no automatic rollback: ECS keeps replacing failing tasks.
+//
+// A service without a load balancer (a worker) has no health checks: ECS counts a task healthy
+// once it is RUNNING, so healthy = 0, and a failing task fails at start (it exits). Draining is
+// the old task's stop timeout: the seconds between SIGTERM and SIGKILL in which it finishes its
+// jobs (the container's stopTimeout, ECS's default 30 s when unset).
 
 // AssumedTaskStartSeconds is the time from placement to a running container (ENI attach, image
 // pull, Rails boot). It is an assumption, not read from the stack.
@@ -49,6 +54,9 @@ type RolloutSettings struct {
 	CircuitBreaker          bool `json:"circuitBreaker"`
 	Rollback                bool `json:"rollback"`
 	AssumedTaskStartSeconds int  `json:"assumedTaskStartSeconds"`
+	// LoadBalanced is false for a worker: no target group, so no health checks and DeregistrationSeconds
+	// is the container's stop timeout.
+	LoadBalanced bool `json:"loadBalanced"`
 }
 
 // RolloutTimes are the model's results in seconds. WorstCaseSeconds is nil when nothing rolls
@@ -77,6 +85,9 @@ func EstimateRollout(g *Graph) []Rollout {
 	for _, svc := range g.OfType(awstype.EcsService) {
 		s := serviceSettings(g, svc)
 		def := DefaultRolloutSettings(s.DesiredCount)
+		if !s.LoadBalanced {
+			def = defaultWorkerSettings(s.DesiredCount)
+		}
 		out = append(out, Rollout{Service: svc.Name, Settings: s, Estimate: ModelRollout(s), AWSDefaults: ModelRollout(def)})
 	}
 	return out
@@ -92,6 +103,18 @@ func DefaultRolloutSettings(desired int) RolloutSettings {
 		MaximumPercent: awsDefaultMaxPercent, AssumedTaskStartSeconds: AssumedTaskStartSeconds,
 	}
 }
+
+// defaultWorkerSettings are AWS's defaults for a service without a load balancer: no health
+// checks, ECS's 30 s stop timeout, 100/200 %, circuit breaker off.
+func defaultWorkerSettings(desired int) RolloutSettings {
+	s := DefaultRolloutSettings(desired)
+	s.IntervalSeconds, s.HealthyThreshold, s.UnhealthyThreshold = 0, 0, 0
+	s.DeregistrationSeconds = awsDefaultStopTimeout
+	return s
+}
+
+// awsDefaultStopTimeout is ECS's stop timeout when a container sets none.
+const awsDefaultStopTimeout = 30
 
 func intOr(r *Resource, def int, path ...string) int {
 	if r == nil {
@@ -111,6 +134,14 @@ func serviceSettings(g *Graph, svc *Resource) RolloutSettings {
 	s.MaximumPercent = intOr(svc, awsDefaultMaxPercent, "deploymentMaximumPercent")
 	s.CircuitBreaker, _ = svc.flag("deploymentCircuitBreaker", "enable")
 	s.Rollback, _ = svc.flag("deploymentCircuitBreaker", "rollback")
+	if !hasLoadBalancer(svc) {
+		w := defaultWorkerSettings(desired)
+		w.GracePeriodSeconds, w.MinimumHealthyPercent, w.MaximumPercent = s.GracePeriodSeconds, s.MinimumHealthyPercent, s.MaximumPercent
+		w.CircuitBreaker, w.Rollback = s.CircuitBreaker, s.Rollback
+		w.DeregistrationSeconds = stopTimeout(g, svc)
+		return w
+	}
+	s.LoadBalanced = true
 	var tg *Resource
 	if tgs := g.linked(svc, "loadBalancers", awstype.LbTargetGroup); len(tgs) > 0 {
 		tg = tgs[0]
@@ -120,6 +151,26 @@ func serviceSettings(g *Graph, svc *Resource) RolloutSettings {
 	s.UnhealthyThreshold = intOr(tg, awsDefaultUnhealthyThreshold, "healthCheck", "unhealthyThreshold")
 	s.DeregistrationSeconds = intOr(tg, awsDefaultDeregistration, "deregistrationDelay")
 	return s
+}
+
+// hasLoadBalancer reports whether an ECS service is registered with a target group (web), as
+// opposed to a worker. Hand-built graphs may carry only the property dependency.
+func hasLoadBalancer(svc *Resource) bool {
+	return len(svc.list("loadBalancers")) > 0 || len(svc.PropertyDeps["loadBalancers"]) > 0
+}
+
+// stopTimeout is the service's container stop timeout, or ECS's default.
+func stopTimeout(g *Graph, svc *Resource) int {
+	for _, td := range g.linked(svc, "taskDefinition", awstype.EcsTaskDefinition) {
+		if defs, ok := td.jsonDoc("containerDefinitions").([]any); ok && len(defs) > 0 {
+			if m, ok := defs[0].(map[string]any); ok {
+				if n, ok := toNum(m["stopTimeout"]); ok {
+					return int(n)
+				}
+			}
+		}
+	}
+	return awsDefaultStopTimeout
 }
 
 // ModelRollout applies the model documented at the top of this file.

@@ -63,6 +63,9 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 			parts = append(parts, fmt.Sprintf("%s–%s%%", orDash(lo), orDash(hi)))
 		}
 		parts = append(parts, pick(isTrue(r, "networkConfiguration", "assignPublicIp"), "PUBLIC IP", "no public IP"))
+		if !hasLoadBalancer(r) {
+			parts = append(parts, fmt.Sprintf("no load balancer, stop timeout %ds", stopTimeout(g, r)))
+		}
 		if isTrue(r, "enableExecuteCommand") {
 			parts = append(parts, "ECS Exec on")
 		}
@@ -332,16 +335,25 @@ func writeText(w io.Writer, g *Graph, check bool, violations []Violation) error 
 	for _, ro := range rollouts {
 		e, d := ro.Estimate, ro.AWSDefaults
 		s := ro.Settings
-		fmt.Fprintf(&b, "  %s: a deploy takes ≈%s (%d wave(s) × [%ds start + %ds×%d health checks + %ds draining])\n",
-			ro.Service, duration(e.SuccessSeconds), e.Waves, s.AssumedTaskStartSeconds, s.IntervalSeconds, s.HealthyThreshold, s.DeregistrationSeconds)
+		if s.LoadBalanced {
+			fmt.Fprintf(&b, "  %s: a deploy takes ≈%s (%d wave(s) × [%ds start + %ds×%d health checks + %ds draining])\n",
+				ro.Service, duration(e.SuccessSeconds), e.Waves, s.AssumedTaskStartSeconds, s.IntervalSeconds, s.HealthyThreshold, s.DeregistrationSeconds)
+		} else {
+			fmt.Fprintf(&b, "  %s (worker, no load balancer: a task is healthy once RUNNING): a deploy takes ≈%s (%d wave(s) × [%ds start + up to %ds stop timeout for the old task's jobs])\n",
+				ro.Service, duration(e.SuccessSeconds), e.Waves, s.AssumedTaskStartSeconds, s.DeregistrationSeconds)
+		}
 		if e.WorstCaseSeconds != nil {
 			fmt.Fprintf(&b, "    a failing version rolls back after ≈%s (circuit breaker: %d failed tasks, %d at a time, %ds each; then draining)\n",
 				duration(*e.WorstCaseSeconds), e.FailureThreshold, e.TasksPerWave, e.FailedTaskSeconds)
 		} else {
 			b.WriteString("    a failing version is NOT rolled back automatically (circuit breaker with rollback is off)\n")
 		}
-		fmt.Fprintf(&b, "    with AWS defaults (30s×5 health checks, 300s deregistration, no circuit breaker): ≈%s, no automatic rollback\n",
-			duration(d.SuccessSeconds))
+		if s.LoadBalanced {
+			fmt.Fprintf(&b, "    with AWS defaults (30s×5 health checks, 300s deregistration, no circuit breaker): ≈%s, no automatic rollback\n",
+				duration(d.SuccessSeconds))
+		} else {
+			fmt.Fprintf(&b, "    with AWS defaults (30s stop timeout, no circuit breaker): ≈%s, no automatic rollback\n", duration(d.SuccessSeconds))
+		}
 	}
 
 	cost := EstimateCost(g)
@@ -435,7 +447,11 @@ func summary(g *Graph) []string {
 		lines = append(lines, "cache: "+cacheFacts(g, rg))
 	}
 	for _, s := range g.OfType(awstype.EcsService) {
-		lines = append(lines, "service "+s.Name+": "+facts[awstype.EcsService](g, s))
+		kind := "service "
+		if !hasLoadBalancer(s) {
+			kind = "worker service "
+		}
+		lines = append(lines, kind+s.Name+": "+facts[awstype.EcsService](g, s))
 	}
 	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		var ls []string
