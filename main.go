@@ -152,6 +152,12 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 		// Fails `pulumi up` when ECS rolled a worker back, as deployedTaskDefinition does for web.
 		export("workerDeployedTaskDefinitions", deployed)
 	}
+	// Schedules, once they exist (with the first image).
+	if s := svc.Schedules; s != nil && s.RunCommands != nil {
+		export("scheduleRunCommands", s.RunCommands)
+		export("scheduleFailureLogGroup", s.FailureLogGroup.Name)
+		export("scheduleDeadLetterQueueUrl", s.DeadLetterQueue.Url)
+	}
 
 	url := svc.URL
 	if domain != nil {

@@ -91,6 +91,8 @@ type AppService struct {
 	// and from the first image on its service and outputs.
 	WorkerNames []string
 	Workers     map[string]*Worker
+	// Schedules is nil without schedules; see Schedules.
+	Schedules *Schedules
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
 
@@ -163,6 +165,9 @@ type appServiceBuild struct {
 	dbAccess []pulumi.Resource
 	// serviceDeps is what web and every worker wait for: the tasks' prerequisites and the migration.
 	serviceDeps []pulumi.Resource
+	// scheduleDeps is what the schedules wait for: serviceDeps and the scheduler role's grant.
+	scheduleDeps     []pulumi.Resource
+	failureLogPolicy *cloudwatch.LogResourcePolicy
 }
 
 // NewAppService builds the app service and everything it runs on, in this order (the order
@@ -199,6 +204,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		b.workers,         // with an image: a service per worker, after the migration too
 		b.restartOnRotation,
 		b.autoscaling,
+		b.schedules, // with an image: EventBridge Scheduler, its role, DLQ and failure rules
 		b.outputs,
 	} {
 		if err := step(); err != nil {
@@ -300,7 +306,10 @@ func (b *appServiceBuild) taskDefinitions() error {
 	if err != nil {
 		return err
 	}
-	return b.workerTaskDefinitions(resolved)
+	if err := b.workerTaskDefinitions(resolved); err != nil {
+		return err
+	}
+	return b.scheduleTaskDefinition(resolved)
 }
 
 // service registers the ECS service once an image is configured; with MigrateBeforeDeploy it
@@ -480,5 +489,6 @@ func (b *appServiceBuild) outputs() error {
 		outputs["deployedTaskDefinition"] = svc.DeployedTaskDefinition
 	}
 	b.workerOutputs(outputs)
+	b.scheduleOutputs(outputs)
 	return b.ctx.RegisterResourceOutputs(svc, outputs)
 }

@@ -16,6 +16,10 @@ package plan
 //   - CloudWatch Logs:    https://aws.amazon.com/cloudwatch/pricing/
 //   - Secrets Manager:    https://aws.amazon.com/secrets-manager/pricing/
 //   - Public IPv4:        https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address" tab)
+//   - EventBridge Scheduler: https://aws.amazon.com/eventbridge/pricing/ (Scheduler: 14 million
+//     invocations free per month, then $1.00 per million; the same in every commercial region)
+//   - SQS:                https://aws.amazon.com/sqs/pricing/ (standard queue: 1 million requests
+//     free per month, then $0.40 per million)
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -30,9 +34,19 @@ const (
 	AssumedLCUPerALB = 1.0
 	// AssumedLogGBPerGroup is ingestion per log group per month (app logs, VPC flow logs).
 	AssumedLogGBPerGroup = 5.0
+	// AssumedScheduleRunMinutes is how long one scheduled job runs; the program cannot know it.
+	AssumedScheduleRunMinutes = 10.0
 	// FargateSpotDiscount is the share of the on-demand price Spot typically costs. Spot prices
 	// float per region and hour; AWS advertises "up to 70%" off.
 	FargateSpotDiscount = 0.30
+)
+
+// Usage prices that are the same in both regions (dated with the table).
+const (
+	SchedulerFreeInvocationsPerMonth = 14_000_000
+	SchedulerPerMillionInvocations   = 1.00
+	SQSFreeRequestsPerMonth          = 1_000_000
+	SQSPerMillionRequests            = 0.40
 )
 
 // FargateRate is the price of one vCPU-hour and one GB-hour.
