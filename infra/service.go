@@ -141,6 +141,13 @@ func (a *AppServiceArgs) wiringProblems(name string) error {
 	if !componentName.MatchString(name) {
 		add("NewAppService name %q: use 1 to 24 letters, digits and inner hyphens, so the auto-named load balancer and target group stay within 32 characters", name)
 	}
+	// The longest auto-name: a schedule's failure rule, <name>-schedule-<schedule>-failed-xxxxxxx,
+	// within EventBridge's 64 characters.
+	for sched := range a.Schedules {
+		if n := len(name+"-schedule-"+sched+"-failed-") + 7; n > 64 {
+			add("NewAppService name %q with schedule %q: the failure rule's auto-name would be %d characters, over EventBridge's 64; use a shorter component or schedule name", name, sched, n)
+		}
+	}
 	return errors.Join(errs...)
 }
 

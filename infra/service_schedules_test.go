@@ -207,3 +207,15 @@ func TestSchedulesComeWithTheFirstImage(t *testing.T) {
 		t.Error("scheduler role before the first image")
 	}
 }
+
+func TestScheduleNamesFitTheComponentName(t *testing.T) {
+	_, err := runProgram(t, func(ctx *pulumi.Context) error {
+		a := baseArgs()
+		a.Schedules = map[string]ScheduleArgs{strings.Repeat("s", 24): {Command: []string{"x"}, Schedule: "rate(1 day)"}}
+		_, err := NewAppService(ctx, strings.Repeat("c", 24), a)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "over EventBridge's 64") {
+		t.Errorf("err = %v, want the failure rule's name length named", err)
+	}
+}
