@@ -564,8 +564,10 @@ func promisedOutputs(t *testing.T) []string {
 	var out []string
 	for k := range seen {
 		// oidcRedirectUrl exists only with OIDC configured, the redis* outputs only with redis on
-		// (TestEngineRedis checks those); no committed stack has either.
-		if !slices.Contains([]string{"oidcRedirectUrl", "redisEndpoint", "redisUrlParameter"}, k) {
+		// (TestEngineRedis checks those), the worker* and schedule* outputs only with workers and
+		// schedules (TestEngineExample); no committed stack has any of them.
+		if !slices.Contains([]string{"oidcRedirectUrl", "redisEndpoint", "redisUrlParameter"}, k) &&
+			!strings.HasPrefix(k, "worker") && !strings.HasPrefix(k, "schedule") {
 			out = append(out, k)
 		}
 	}

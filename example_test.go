@@ -57,7 +57,10 @@ func TestDocumentedRedisStackPlansAndChecksClean(t *testing.T) {
 // from one image. It is a test-only stack file, run with --config-file; docs/rails.md shows it.
 const exampleStack = "testdata/Pulumi.example.yaml"
 
-var exampleWorkers = []string{"sidekiq", "solid-queue"}
+var (
+	exampleWorkers   = []string{"sidekiq", "solid-queue"}
+	exampleSchedules = []string{"cleanup", "nightly-report"}
+)
 
 // examplePlan runs the offline plan of the example stack in format, with --check.
 func examplePlan(t *testing.T, format string, extra string) string {
@@ -113,6 +116,31 @@ func TestExampleStackPlansChecksCostsAndDiagrams(t *testing.T) {
 			}
 		})
 	}
+	for _, name := range exampleSchedules {
+		sched := "app-schedule-" + name
+		t.Run("schedule "+name+" is planned, priced per run and has a run-now command", func(t *testing.T) {
+			var found bool
+			for _, r := range doc.Resources {
+				found = found || (r.Type == "aws:scheduler/schedule:Schedule" && r.Name == sched)
+			}
+			var priced bool
+			for _, it := range doc.Estimates.Cost.Items {
+				priced = priced || (it["item"] == "Fargate scheduled runs" && it["resource"] == sched && strings.Contains(it["basis"].(string), "per 10-minute run"))
+			}
+			cmds, _ := doc.Outputs["scheduleRunCommands"].(map[string]any)
+			if !found || !priced || cmds[name] == nil {
+				t.Errorf("%s: planned %v, priced %v, run command %v", sched, found, priced, cmds[name])
+			}
+		})
+	}
+	t.Run("the dead-letter queue's cost is stated per request", func(t *testing.T) {
+		for _, it := range doc.Estimates.Cost.Items {
+			if it["item"] == "SQS queue (per request)" && strings.Contains(it["basis"].(string), "per million requests") {
+				return
+			}
+		}
+		t.Error("no per-request SQS item in the cost estimate")
+	})
 	t.Run("the diagram draws every worker, and the ALB reaches web only", func(t *testing.T) {
 		mmd := examplePlan(t, "mermaid", "")
 		for _, w := range exampleWorkers {
@@ -120,12 +148,22 @@ func TestExampleStackPlansChecksCostsAndDiagrams(t *testing.T) {
 				t.Errorf("mermaid lacks worker %s:\n%s", w, mmd)
 			}
 		}
+		for _, want := range []string{"EventBridge Scheduler", "app-schedule-nightly-report: cron(0 3 * * ? *)", "SQS dead-letter queue", "scheduler -->|\"RunTask\"| jobs"} {
+			if !strings.Contains(mmd, want) {
+				t.Errorf("mermaid lacks %q:\n%s", want, mmd)
+			}
+		}
 		if n := strings.Count(mmd, "alb0 -->"); n != 1 {
 			t.Errorf("the ALB has %d edges to services, want 1 (web):\n%s", n, mmd)
 		}
 	})
-	t.Run("without an image, the workers are planned as coming with the first image", func(t *testing.T) {
+	t.Run("without an image, the workers and schedules are planned as coming with the first image", func(t *testing.T) {
 		text := examplePlan(t, "text", "\n")
+		for _, line := range strings.Split(text, "\n") {
+			if (strings.Contains(line, "scheduler Schedule ") || strings.Contains(line, "sqs Queue ")) && !strings.HasSuffix(line, "[with the first image]") {
+				t.Errorf("%q is not marked [with the first image]", line)
+			}
+		}
 		for _, w := range exampleWorkers {
 			if !strings.Contains(text, "ecs Service app-worker-"+w+": ") || !strings.Contains(text, "app-worker-"+w) {
 				t.Fatalf("no worker %s in the plan", w)

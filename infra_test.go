@@ -263,6 +263,18 @@ var badConfig = []struct {
 	{"a worker CPU target of 5%", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cpuTargetPercent":5}}`}, "rails-infra:workers.sidekiq.cpuTargetPercent", "from 10 to 90"},
 	{"a worker stop timeout over 120 s", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"stopTimeout":180}}`}, "rails-infra:workers.sidekiq.stopTimeout", "from 2 to 120"},
 	{"a misspelled worker setting", "", map[string]string{"rails-infra:workers": `{"sidekiq":{"command":["x"],"cmd":["y"]}}`}, "rails-infra:workers.sidekiq.cmd", "not a setting of workers entries"},
+	// --- schedules ---
+	{"schedules as a string", "", map[string]string{"rails-infra:schedules": `"nightly"`}, "rails-infra:schedules", "map of NAME: settings"},
+	{"a schedule without a command", "", map[string]string{"rails-infra:schedules": `{"nightly":{"schedule":"rate(1 day)"}}`}, "rails-infra:schedules.nightly.command", "non-empty list"},
+	{"a Unix five-field cron", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"cron(0 3 * * *)"}}`}, "rails-infra:schedules.nightly.schedule", "needs 6"},
+	{"a cron with both day fields", "prod", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"cron(0 3 * * MON *)"}}`}, "rails-infra:schedules.nightly.schedule", "exactly one of day-of-month"},
+	{"a rate in weeks", "", map[string]string{"rails-infra:schedules": `{"weekly":{"command":["x"],"schedule":"rate(1 week)"}}`}, "rails-infra:schedules.weekly.schedule", "minute(s), hour(s) or day(s)"},
+	{"a city as the timezone", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"rate(1 day)","timezone":"Tokyo"}}`}, "rails-infra:schedules.nightly.timezone", "IANA"},
+	{"enabled as off", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"rate(1 day)","enabled":"off"}}`}, "rails-infra:schedules.nightly.enabled", "true or false"},
+	{"a schedule cpu Fargate lacks", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"rate(1 day)","cpu":768}}`}, "rails-infra:schedules.nightly.cpu", "not a Fargate size"},
+	{"schedule memory that does not fit", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"schedule":"rate(1 day)","cpu":4096,"memory":512}}`}, "rails-infra:schedules.nightly.memory", "does not fit cpu 4096"},
+	{"a schedule named migrate", "", map[string]string{"rails-infra:schedules": `{"migrate":{"command":["x"],"schedule":"rate(1 day)"}}`}, "rails-infra:schedules.migrate", "taken by the stack"},
+	{"a misspelled schedule setting", "", map[string]string{"rails-infra:schedules": `{"nightly":{"command":["x"],"cron":"cron(0 3 * * ? *)"}}`}, "rails-infra:schedules.nightly.cron", "not a setting of schedules entries"},
 	// --- domain ---
 	{"the prod stack without a domain", "prod", map[string]string{"rails-infra:domainName": "", "rails-infra:hostedZoneName": ""}, "rails-infra:domainName", "prod must serve HTTPS"},
 	{"an upper-case domain name", "", map[string]string{"rails-infra:domainName": "App.example.co.jp", "rails-infra:hostedZoneName": "example.co.jp"}, "rails-infra:domainName", "lower case"},

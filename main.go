@@ -150,6 +150,7 @@ func newMonitoring(ctx *pulumi.Context, cfg *infra.Config, account infra.Account
 	args := cfg.Monitoring
 	args.Account = account
 	args.Services = svc.Watches()
+	args.ScheduleFailures = svc.ScheduleFailureRules()
 	db := database.Watch()
 	args.Database = &db
 	args.LogGroupName = svc.LogGroupName
@@ -205,6 +206,12 @@ func exportOutputs(export exporter, cfg *infra.Config, network *infra.Network, d
 		export("workerExecCommands", execs)
 		// Fails `pulumi up` when ECS rolled a worker back, as deployedTaskDefinition does for web.
 		export("workerDeployedTaskDefinitions", deployed)
+	}
+	// Schedules, once they exist (with the first image).
+	if s := svc.Schedules; s != nil && s.RunCommands != nil {
+		export("scheduleRunCommands", s.RunCommands)
+		export("scheduleFailureLogGroup", s.FailureLogGroup.Name)
+		export("scheduleDeadLetterQueueUrl", s.DeadLetterQueue.Url)
 	}
 
 	url := svc.URL

@@ -343,3 +343,47 @@ func TestEveryWorkerHasItsAlarms(t *testing.T) {
 		}
 	}
 }
+
+// A failed scheduled run notifies like a failed deployment: each schedule's failure rule targets
+// the stack's topic, and the topic's policy admits exactly those rules (auto-named, so outside
+// the stack's own rule-name pattern) besides the stack's.
+func TestFailedScheduledRunsReachTheTopic(t *testing.T) {
+	schedules := `{"nightly":{"command":["bin/rails","reports:nightly"],"schedule":"cron(0 3 * * ? *)"},"cleanup":{"command":["bin/rails","cleanup"],"schedule":"rate(1 hour)"}}`
+	res, err := runStack(t, "prod", map[string]string{"rails-infra:imageTag": "v1.0.0", "rails-infra:schedules": schedules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := exportString(t, res, "alarmTopicArn")
+	var policy struct {
+		Statement []struct {
+			Sid       string
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(one(t, res, awstype.SnsTopicPolicy).Input("policy").(string)), &policy); err != nil {
+		t.Fatal(err)
+	}
+	var allowed []any
+	for _, st := range policy.Statement {
+		if st.Sid == "EventBridgeRules" {
+			allowed, _ = st.Condition["ArnLike"]["aws:SourceArn"].([]any)
+		}
+	}
+	for _, name := range []string{"nightly", "cleanup"} {
+		t.Run("schedule "+name+"'s failed runs are sent to the topic with the job's name", func(t *testing.T) {
+			rule := res.Find(awstype.CloudWatchEventRule, "app-schedule-"+name+"-failed")
+			target := res.Find(awstype.CloudWatchEventTarget, "rails-infra-prod-schedule-"+name+"-failed")
+			if rule == nil || target == nil {
+				t.Fatalf("rule %v, target %v: want both", rule != nil, target != nil)
+			}
+			tr, _ := target.Input("inputTransformer").(map[string]any)
+			if target.Input("arn") != topic || target.Input("rule") != rule.Output("name") ||
+				!strings.Contains(fmt.Sprint(tr["inputTemplate"]), "Scheduled job "+name+" failed") {
+				t.Errorf("%s: arn %v rule %v template %v; want the topic %s on rule %v", target.Name, target.Input("arn"), target.Input("rule"), tr["inputTemplate"], topic, rule.Output("name"))
+			}
+			if !slices.Contains(allowed, rule.Output("arn")) {
+				t.Errorf("topic policy admits EventBridge from %v, not the failure rule %v", allowed, rule.Output("arn"))
+			}
+		})
+	}
+}

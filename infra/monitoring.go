@@ -66,8 +66,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	}
 	m.parent = pulumi.Parent(m)
 	for _, step := range []func() error{
-		m.topic,           // the key, the topic and its email subscriptions (or the given topic)
-		m.watchServices,   // per service: alarms and the deployment-failure rule
+		m.topic,         // the key, the topic and its email subscriptions (or the given topic)
+		m.watchServices, // per service: alarms and the deployment-failure rule
+		m.notifyScheduleFailures,
 		m.watchDatabase,   // database alarms and the RDS event subscription
 		m.topicPolicy,     // who may publish: this stack's alarms, rules, database and budget
 		m.dashboard,       // one dashboard, then the saved Logs Insights queries
@@ -190,6 +191,46 @@ func alarmKeyPolicy(acct Account, prefix string) PolicyDocument {
 	}}
 }
 
+// eventRuleSources is one ARN pattern, or the list of it and the given rule ARNs.
+func eventRuleSources(pattern string, ruleArns []string) any {
+	if len(ruleArns) == 0 {
+		return pattern
+	}
+	return append([]string{pattern}, ruleArns...)
+}
+
+// notifyScheduleFailures sends each failed scheduled run to the topic, with the schedule, the
+// task and why it stopped in the message.
+func (m *Monitoring) notifyScheduleFailures() error {
+	for _, f := range m.a.ScheduleFailures {
+		if _, err := cloudwatch.NewEventTarget(m.ctx, m.prefix+"-schedule-"+f.Name+"-failed", &cloudwatch.EventTargetArgs{
+			Rule: f.Rule.Name,
+			Arn:  m.TopicArn,
+			InputTransformer: &cloudwatch.EventTargetInputTransformerArgs{
+				InputPaths:    pulumi.StringMap(scheduleFailureInputPaths),
+				InputTemplate: pulumi.String(scheduleFailureMessage(f.Name)),
+			},
+		}, m.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scheduleFailureInputPaths pick what the message needs from an "ECS Task State Change" event.
+var scheduleFailureInputPaths = map[string]pulumi.StringInput{
+	"task":     pulumi.String("$.detail.taskArn"),
+	"exitCode": pulumi.String("$.detail.containers[0].exitCode"),
+	"stopCode": pulumi.String("$.detail.stopCode"),
+	"reason":   pulumi.String("$.detail.stoppedReason"),
+	"time":     pulumi.String("$.time"),
+}
+
+// scheduleFailureMessage is the text the topic sends for a failed run of schedule name.
+func scheduleFailureMessage(name string) string {
+	return fmt.Sprintf(`"Scheduled job %s failed at <time>: exit code <exitCode>, <stopCode>: <reason>. Task: <task>. Runbook: docs/runbook.md#workers-and-scheduled-jobs"`, name)
+}
+
 // topicPolicy lets exactly this stack's alarms, EventBridge rules, database and budgets publish.
 // With AlarmTopicArn the topic is not the stack's to change: docs/runbook.md lists what its
 // policy must allow.
@@ -201,17 +242,26 @@ func (m *Monitoring) topicPolicy() error {
 	if m.a.Database != nil {
 		dbArn = m.a.Database.InstanceArn
 	}
-	doc := pulumi.All(m.Topic.Arn, dbArn).ApplyT(func(xs []any) (string, error) {
-		return MarshalPolicy(alarmTopicPolicy(m.a.Account, m.prefix, xs[0].(string), xs[1].(string)))
+	in := []any{m.Topic.Arn, dbArn}
+	for _, f := range m.a.ScheduleFailures {
+		in = append(in, f.Rule.Arn)
+	}
+	doc := pulumi.All(in...).ApplyT(func(xs []any) (string, error) {
+		var rules []string
+		for _, x := range xs[2:] {
+			rules = append(rules, x.(string))
+		}
+		return MarshalPolicy(alarmTopicPolicy(m.a.Account, m.prefix, xs[0].(string), xs[1].(string), rules...))
 	}).(pulumi.StringOutput)
 	_, err := sns.NewTopicPolicy(m.ctx, "alarms", &sns.TopicPolicyArgs{Arn: m.Topic.Arn, Policy: doc}, m.parent)
 	return err
 }
 
 // alarmTopicPolicy is the topic's access policy: sns:Publish for each publisher, only for this
-// account and only from this stack's resources (dbArn "" without a database).
-func alarmTopicPolicy(acct Account, prefix, topicArn, dbArn string) PolicyDocument {
-	publish := func(sid, principal, sourceArn string) Statement {
+// account and only from this stack's resources (dbArn "" without a database; ruleArns are rules
+// the stack names otherwise, the schedules' failure rules).
+func alarmTopicPolicy(acct Account, prefix, topicArn, dbArn string, ruleArns ...string) PolicyDocument {
+	publish := func(sid, principal string, sourceArn any) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: map[string]any{"Service": principal},
 			Action: []string{"sns:Publish"}, Resource: []string{topicArn},
 			Condition: map[string]any{
@@ -221,7 +271,7 @@ func alarmTopicPolicy(acct Account, prefix, topicArn, dbArn string) PolicyDocume
 	}
 	st := []Statement{
 		publish("CloudWatchAlarms", "cloudwatch.amazonaws.com", acct.ARN("cloudwatch", "alarm:"+prefix+"-*")),
-		publish("EventBridgeRules", "events.amazonaws.com", acct.ARN("events", "rule/"+prefix+"-*")),
+		publish("EventBridgeRules", "events.amazonaws.com", eventRuleSources(acct.ARN("events", "rule/"+prefix+"-*"), ruleArns)),
 	}
 	if dbArn != "" {
 		st = append(st, publish("RdsEvents", "events.rds.amazonaws.com", dbArn))

@@ -55,6 +55,9 @@ type MonitoringArgs struct {
 	Environment Environment
 	// Services are the ECS services to watch (web, and every worker). Default none.
 	Services []ServiceWatch
+	// ScheduleFailures are rules matching failed scheduled runs (AppService.ScheduleFailureRules);
+	// each gets the topic as a target. Default none.
+	ScheduleFailures []NamedEventRule
 	// Database is the RDS instance to watch; nil for none.
 	Database *DatabaseWatch
 	// LogGroupName is the Rails log group the saved Logs Insights queries read; nil for none.

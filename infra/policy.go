@@ -30,6 +30,7 @@ var PolicyRuleIDs = []string{
 	"http-redirects-https",
 	"https-tls13",
 	"iam-no-wildcard-action",
+	"iam-passrole-scoped",
 	"log-retention",
 	"oidc-secret-hidden",
 	"rds-alarms",
@@ -40,7 +41,9 @@ var PolicyRuleIDs = []string{
 	"rds-tls",
 	"s3-public-access-block",
 	"s3-tls-only",
+	"schedule-dead-letter",
 	"sg-open-ingress",
+	"sqs-encrypted",
 	"ssm-secure-string",
 	"task-env-no-secrets",
 }

@@ -95,6 +95,8 @@ type AppService struct {
 	// and from the first image on its service and outputs.
 	WorkerNames []string
 	Workers     map[string]*Worker
+	// Schedules is nil without schedules; see Schedules.
+	Schedules *Schedules
 	// Autoscaling reports whether Application Auto Scaling manages the desired count.
 	Autoscaling bool
 
@@ -146,6 +148,13 @@ func (a *AppServiceArgs) wiringProblems(name string) error {
 	if !componentName.MatchString(name) {
 		add("NewAppService name %q: use 1 to 24 letters, digits and inner hyphens, so the auto-named load balancer and target group stay within 32 characters", name)
 	}
+	// The longest auto-name: a schedule's failure rule, <name>-schedule-<schedule>-failed-xxxxxxx,
+	// within EventBridge's 64 characters.
+	for sched := range a.Schedules {
+		if n := len(name+"-schedule-"+sched+"-failed-") + 7; n > 64 {
+			add("NewAppService name %q with schedule %q: the failure rule's auto-name would be %d characters, over EventBridge's 64; use a shorter component or schedule name", name, sched, n)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -171,6 +180,9 @@ type appServiceBuild struct {
 	dbAccess []pulumi.Resource
 	// serviceDeps is what web and every worker wait for: the tasks' prerequisites and the migration.
 	serviceDeps []pulumi.Resource
+	// scheduleDeps is what the schedules wait for: serviceDeps and the scheduler role's grant.
+	scheduleDeps     []pulumi.Resource
+	failureLogPolicy *cloudwatch.LogResourcePolicy
 }
 
 // NewAppService builds the app service and everything it runs on, in this order (the order
@@ -208,6 +220,7 @@ func NewAppService(ctx *pulumi.Context, name string, args *AppServiceArgs, opts 
 		b.workers,         // with an image: a service per worker, after the migration too
 		b.restartOnRotation,
 		b.autoscaling,
+		b.schedules, // with an image: EventBridge Scheduler, its role, DLQ and failure rules
 		b.outputs,
 	} {
 		if err := step(); err != nil {
@@ -309,7 +322,10 @@ func (b *appServiceBuild) taskDefinitions() error {
 	if err != nil {
 		return err
 	}
-	return b.workerTaskDefinitions(resolved)
+	if err := b.workerTaskDefinitions(resolved); err != nil {
+		return err
+	}
+	return b.scheduleTaskDefinition(resolved)
 }
 
 // service registers the ECS service once an image is configured; with MigrateBeforeDeploy it
@@ -493,5 +509,6 @@ func (b *appServiceBuild) outputs() error {
 		outputs["deployedTaskDefinition"] = svc.DeployedTaskDefinition
 	}
 	b.workerOutputs(outputs)
+	b.scheduleOutputs(outputs)
 	return b.ctx.RegisterResourceOutputs(svc, outputs)
 }

@@ -163,6 +163,11 @@ type AppServiceArgs struct {
 	// exist from the first image on, like the web service. Default none. Valid: names of 1 to
 	// MaxProcessNameLength lower-case letters, digits, - and _; each worker's rules in WorkerArgs.
 	Workers map[string]WorkerArgs `config:"workers" example:"sidekiq.command[0] bundle"`
+	// Schedules are recurring jobs, name -> ScheduleArgs: EventBridge Scheduler runs a one-off
+	// task of the schedule task definition (web's container) with the job's command. Like the
+	// services, they exist from the first image on (a schedule of the placeholder image would fail
+	// every run). Default none. Valid: names as for Workers; each schedule's rules in ScheduleArgs.
+	Schedules map[string]ScheduleArgs `config:"schedules" example:"nightly.command[0] bin/rails"`
 }
 
 // HasImage reports whether an image source is configured; without one no ECS service exists.
@@ -225,6 +230,14 @@ func (a *AppServiceArgs) defaults() {
 		}
 		a.Workers = workers
 	}
+	if a.Schedules != nil {
+		schedules := make(map[string]ScheduleArgs, len(a.Schedules))
+		for name, s := range a.Schedules {
+			s.defaults(a.CPU, a.Memory)
+			schedules[name] = s
+		}
+		a.Schedules = schedules
+	}
 }
 
 // problems holds every app service rule; it runs on defaulted args.
@@ -249,6 +262,7 @@ func (a *AppServiceArgs) problems() []FieldProblem {
 	a.cidrProblems(&ps)
 	a.envProblems(&ps)
 	a.workerProblems(&ps)
+	a.scheduleProblems(&ps)
 	return ps
 }
 

@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
@@ -110,12 +111,27 @@ func checkRollout(region, want, got, cluster, service, logGroup string) (string,
 // runTaskCommand is the exact AWS CLI call that runs the migrate task once, on FARGATE (not
 // spot: a migration must not be interrupted), in the private subnets with the app's SG.
 func runTaskCommand(region string, cluster, taskDef pulumi.StringInput, subnets pulumi.StringArrayInput, sg pulumi.StringInput) pulumi.StringOutput {
-	overrides, _ := json.Marshal(map[string]any{"containerOverrides": []map[string]any{{"name": ContainerName, "command": MigrateCommand}}})
+	overrides, _ := json.Marshal(taskOverrides(MigrateCommand, 0, 0))
+	return oneOffTaskCommand(region, cluster, taskDef, subnets, sg, "FARGATE", string(overrides), "--started-by "+MigrateStartedBy)
+}
+
+// taskOverrides are RunTask overrides: the container's command and, when set, the task's size.
+func taskOverrides(command []string, cpu, memory int) map[string]any {
+	o := map[string]any{"containerOverrides": []map[string]any{{"name": ContainerName, "command": command}}}
+	if cpu > 0 {
+		o["cpu"], o["memory"] = strconv.Itoa(cpu), strconv.Itoa(memory)
+	}
+	return o
+}
+
+// oneOffTaskCommand is `aws ecs run-task` for one task of the family in the private subnets with
+// the app's SG, with overrides (JSON) and extra flags (--started-by, --group).
+func oneOffTaskCommand(region string, cluster, taskDef pulumi.StringInput, subnets pulumi.StringArrayInput, sg pulumi.StringInput, capacity, overrides, extra string) pulumi.StringOutput {
 	return pulumi.All(cluster, taskDef, subnets, sg).ApplyT(func(xs []any) string {
 		return fmt.Sprintf("aws ecs run-task --region %s --cluster %s --task-definition %s"+
-			" --capacity-provider-strategy capacityProvider=FARGATE,weight=1 --platform-version LATEST"+
+			" --capacity-provider-strategy capacityProvider=%s,weight=1 --platform-version LATEST"+
 			" --network-configuration 'awsvpcConfiguration={subnets=[%s],securityGroups=[%s],assignPublicIp=DISABLED}'"+
-			" --overrides '%s' --started-by %s --query 'tasks[0].taskArn' --output text",
-			region, xs[0], xs[1], strings.Join(xs[2].([]string), ","), xs[3], overrides, MigrateStartedBy)
+			" --overrides '%s' %s --query 'tasks[0].taskArn' --output text",
+			region, xs[0], xs[1], capacity, strings.Join(xs[2].([]string), ","), xs[3], overrides, extra)
 	}).(pulumi.StringOutput)
 }

@@ -115,6 +115,12 @@ type Stack struct {
 // the fake providers (setup adjusts their answers, e.g. hosted zones) and creates the stack with
 // program as its inline program.
 func NewStack(ctx context.Context, tmp, projectDir, name string, program pulumi.RunFunc, setup func(*mockengine.Recorder)) (*Stack, error) {
+	return NewStackFromFile(ctx, tmp, projectDir, name, filepath.Join(projectDir, "Pulumi."+name+".yaml"), program, setup)
+}
+
+// NewStackFromFile is NewStack with the stack's config from stackFile (a test-only stack such as
+// testdata/Pulumi.example.yaml), copied in as Pulumi.<name>.yaml.
+func NewStackFromFile(ctx context.Context, tmp, projectDir, name, stackFile string, program pulumi.RunFunc, setup func(*mockengine.Recorder)) (*Stack, error) {
 	root, err := CLI()
 	if err != nil {
 		return nil, err
@@ -125,12 +131,12 @@ func NewStack(ctx context.Context, tmp, projectDir, name string, program pulumi.
 			return nil, err
 		}
 	}
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + name + ".yaml"} {
-		b, err := os.ReadFile(filepath.Join(projectDir, f))
+	for from, to := range map[string]string{filepath.Join(projectDir, "Pulumi.yaml"): "Pulumi.yaml", stackFile: "Pulumi." + name + ".yaml"} {
+		b, err := os.ReadFile(from)
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o644); err != nil {
 			return nil, err
 		}
 	}

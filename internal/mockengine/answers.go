@@ -43,6 +43,8 @@ var physicalNameKey = map[string]string{
 	awstype.CloudWatchMetricAlarm:   "name",
 	awstype.SnsTopic:                "name",
 	awstype.CloudWatchEventRule:     "name",
+	awstype.SchedulerSchedule:       "name",
+	awstype.SqsQueue:                "name",
 	awstype.IamInstanceProfile:      "name",
 	awstype.LambdaFunction:          "name",
 	awstype.LbListenerRule:          "",
@@ -345,6 +347,21 @@ func (m *Recorder) answer(r *Resource, state resource.PropertyMap) (string, erro
 	case awstype.CloudWatchEventRule:
 		set(state, "arn", arn("events", "rule/"+name))
 		return name, nil
+	case awstype.SchedulerSchedule:
+		group := str(state, "groupName")
+		if group == "" {
+			group = "default"
+			set(state, "groupName", group)
+		}
+		set(state, "arn", arn("scheduler", "schedule/"+group+"/"+name))
+		return group + "/" + name, nil
+	case awstype.SqsQueue:
+		url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, name)
+		set(state, "arn", arn("sqs", name))
+		set(state, "url", url)
+		return url, nil
+	case awstype.CloudWatchLogResourcePolicy:
+		return str(state, "policyName"), nil
 	case awstype.CloudWatchEventTarget:
 		return str(state, "rule") + "-" + hexID(r.URN, 8), nil
 

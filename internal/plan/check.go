@@ -262,6 +262,35 @@ var Rules = []Rule{
 		Check:   checkDistinctTaskRoles,
 	},
 	{
+		ID: "iam-passrole-scoped", Types: []string{awstype.IamRole, awstype.IamRolePolicy, awstype.IamPolicy},
+		Summary: "iam:PassRole names the roles it passes and the one service it passes them to",
+		Fix:     "list the role ARNs as Resource (never *) and add Condition StringEquals iam:PassedToService (e.g. ecs-tasks.amazonaws.com)",
+		Check:   checkPassRole,
+	},
+	{
+		ID: "schedule-dead-letter", Types: []string{awstype.SchedulerSchedule},
+		Summary: "a schedule retries a target that fails to start, then keeps the invocation in a dead-letter queue",
+		Fix:     "set target.retryPolicy (maximumRetryAttempts, maximumEventAgeInSeconds) and target.deadLetterConfig.arn (an SQS queue the schedule's role may send to)",
+		Check: func(_ *Graph, r *Resource) []string {
+			var out []string
+			if r.in("target", "deadLetterConfig", "arn") == nil {
+				out = append(out, "target.deadLetterConfig has no queue")
+			}
+			if r.in("target", "retryPolicy", "maximumRetryAttempts") == nil || r.in("target", "retryPolicy", "maximumEventAgeInSeconds") == nil {
+				out = append(out, "target.retryPolicy does not set maximumRetryAttempts and maximumEventAgeInSeconds")
+			}
+			return out
+		},
+	},
+	{
+		ID: "sqs-encrypted", Types: []string{awstype.SqsQueue},
+		Summary: "SQS queues are encrypted at rest",
+		Fix:     "set sqsManagedSseEnabled: true (or kmsMasterKeyId with a key policy for every sender)",
+		Check: func(_ *Graph, r *Resource) []string {
+			return when(!isTrue(r, "sqsManagedSseEnabled") && r.str("kmsMasterKeyId") == "", "neither sqsManagedSseEnabled nor kmsMasterKeyId is set")
+		},
+	},
+	{
 		ID: "rds-tls", Types: []string{awstype.RdsInstance},
 		Summary: "the database refuses connections without TLS",
 		Fix:     "give the instance a parameter group with rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = 1 (MySQL)",
@@ -522,6 +551,40 @@ func checkDistinctTaskRoles(_ *Graph, r *Resource) []string {
 		same = slices.Equal(e, t)
 	}
 	return when(same, "the execution role is also the task role: the app would hold ECS's image-pull and secret-read permissions")
+}
+
+func checkPassRole(_ *Graph, r *Resource) []string {
+	var docs []any
+	if r.Type == awstype.IamRole {
+		for _, p := range r.list("inlinePolicies") {
+			if m, ok := p.(map[string]any); ok {
+				if s, ok := m["policy"].(string); ok {
+					docs = append(docs, parseJSON(s))
+				}
+			}
+		}
+	} else {
+		docs = append(docs, r.jsonDoc("policy"))
+	}
+	var out []string
+	for _, d := range docs {
+		m, _ := d.(map[string]any)
+		for _, st := range asList(m["Statement"]) {
+			sm, _ := st.(map[string]any)
+			if sm["Effect"] != "Allow" || !slices.Contains(strs(asList(sm["Action"])), "iam:PassRole") {
+				continue
+			}
+			if slices.Contains(strs(asList(sm["Resource"])), "*") {
+				out = append(out, "iam:PassRole is allowed on every role (Resource *)")
+			}
+			cond, _ := sm["Condition"].(map[string]any)
+			eq, _ := cond["StringEquals"].(map[string]any)
+			if eq["iam:PassedToService"] == nil {
+				out = append(out, "iam:PassRole has no iam:PassedToService condition")
+			}
+		}
+	}
+	return out
 }
 
 func checkTaskEnv(_ *Graph, r *Resource) []string {

@@ -55,6 +55,18 @@ func drop(g *Graph, typ, name string) {
 }
 
 // find returns the resource of type typ in g (the first).
+// schedule is a Scheduler schedule with or without a dead-letter queue and a retry policy.
+func schedule(dlq, retry bool) *Resource {
+	target := map[string]any{"arn": "arn:aws:ecs:ap-northeast-1:123456789012:cluster/app"}
+	if dlq {
+		target["deadLetterConfig"] = map[string]any{"arn": "arn:aws:sqs:ap-northeast-1:123456789012:dlq"}
+	}
+	if retry {
+		target["retryPolicy"] = map[string]any{"maximumRetryAttempts": 3.0, "maximumEventAgeInSeconds": 3600.0}
+	}
+	return res(awstype.SchedulerSchedule, "nightly", map[string]any{"scheduleExpression": "cron(0 3 * * ? *)", "target": target})
+}
+
 func find(g *Graph, typ string) *Resource {
 	if rs := g.OfType(typ); len(rs) > 0 {
 		return rs[0]
@@ -267,6 +279,21 @@ func TestEachRuleCatchesAViolatingResource(t *testing.T) {
 		}},
 		{"ecs-exec-enabled", "dev", func(g *Graph) { delete(find(g, awstype.EcsService).Inputs, "enableExecuteCommand") }},
 		{"ecs-circuit-breaker", "dev", func(g *Graph) { delete(find(g, awstype.EcsService).Inputs, "deploymentCircuitBreaker") }},
+		{"iam-passrole-scoped", "dev", func(g *Graph) {
+			g.Resources = append(g.Resources, res(awstype.IamRolePolicy, "scheduler", map[string]any{"policy": mustJSON(map[string]any{
+				"Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"iam:PassRole"}, "Resource": []any{"arn:aws:iam::123456789012:role/task"}}}})}))
+		}},
+		{"iam-passrole-scoped", "dev", func(g *Graph) {
+			g.Resources = append(g.Resources, res(awstype.IamRolePolicy, "scheduler", map[string]any{"policy": mustJSON(map[string]any{
+				"Statement": []any{map[string]any{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+					"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}}})}))
+		}},
+		{"schedule-dead-letter", "dev", func(g *Graph) { g.Resources = append(g.Resources, schedule(false, true)) }},
+		{"schedule-dead-letter", "dev", func(g *Graph) { g.Resources = append(g.Resources, schedule(true, false)) }},
+		{"sqs-encrypted", "dev", func(g *Graph) { g.Resources = append(g.Resources, res(awstype.SqsQueue, "dlq", map[string]any{})) }},
+		{"sqs-encrypted", "dev", func(g *Graph) {
+			g.Resources = append(g.Resources, res(awstype.SqsQueue, "dlq", map[string]any{"sqsManagedSseEnabled": false}))
+		}},
 		{"ecs-circuit-breaker", "dev", func(g *Graph) {
 			find(g, awstype.EcsService).Inputs["deploymentCircuitBreaker"] = map[string]any{"enable": true, "rollback": false}
 		}},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rails-infra/rails-infra/infra"
 	"github.com/rails-infra/rails-infra/internal/awstype"
 )
 
@@ -49,6 +50,7 @@ func EstimateCost(g *Graph) Cost {
 			fmt.Sprintf("each log group ingests %.0f GB per month", AssumedLogGBPerGroup),
 			fmt.Sprintf("Fargate Spot costs %.0f%% of on-demand", FargateSpotDiscount*100),
 			"ECS services run their desired count all month (autoscaling above it costs more)",
+			fmt.Sprintf("each scheduled job runs %.0f minutes (its runtime is unknown to the program; the basis gives the price per run)", AssumedScheduleRunMinutes),
 		},
 	}
 	p, ok := Prices[g.Region]
@@ -100,6 +102,7 @@ func EstimateCost(g *Graph) Cost {
 	for _, svc := range g.OfType(awstype.EcsService) {
 		fargateCost(g, svc, p, ok, add)
 	}
+	schedulesCost(g, p, ok, add)
 	for _, db := range g.OfType(awstype.RdsInstance) {
 		rdsCost(db, p, ok, add)
 	}
@@ -307,6 +310,72 @@ func fargateCost(g *Graph, svc *Resource, p RegionPrices, known bool, add func(i
 		basis += "; from the first image deploy on (no task runs until then)"
 	}
 	add("Fargate tasks", svc.Name, basis, usd(float64(desired)*perTaskHour*hoursPerMonth*factor))
+}
+
+// schedulesCost prices each scheduled job's Fargate runs (runs per month from its expression ×
+// the assumed run time), Scheduler's invocations and the dead-letter queue's requests.
+func schedulesCost(g *Graph, p RegionPrices, known bool, add func(item, res, basis string, monthly *float64)) {
+	schedules := g.OfType(awstype.SchedulerSchedule)
+	total := 0.0
+	for _, sc := range schedules {
+		expr := sc.str("scheduleExpression")
+		runs, counted := infra.ScheduleRunsPerMonth(expr)
+		if sc.str("state") == "DISABLED" {
+			runs, counted = 0, true
+		}
+		total += runs
+		vcpu, gb, arch, sized := scheduleTaskSize(g, sc)
+		rate, hasRate := p.Fargate[arch]
+		if !known || !hasRate || !sized {
+			add("Fargate scheduled runs", sc.Name, "price unknown (task size or region)", nil)
+			continue
+		}
+		perRun := (vcpu*rate.VCPUHour + gb*rate.GBHour) * AssumedScheduleRunMinutes / 60
+		basis := fmt.Sprintf("$%.4f per %.0f-minute run (%g vCPU / %g GB %s)", perRun, AssumedScheduleRunMinutes, vcpu, gb, arch)
+		if !counted {
+			add("Fargate scheduled runs", sc.Name, basis+"; runs per month of "+expr+" not estimated", nil)
+			continue
+		}
+		basis += fmt.Sprintf(" × %.0f runs/month (%s)", runs, expr)
+		if sc.WithFirstImage {
+			basis += "; from the first image deploy on"
+		}
+		add("Fargate scheduled runs", sc.Name, basis, usd(runs*perRun))
+	}
+	if len(schedules) > 0 {
+		billable := math.Max(0, total-SchedulerFreeInvocationsPerMonth)
+		add("EventBridge Scheduler", fmt.Sprintf("×%d", len(schedules)), fmt.Sprintf("%.0f invocations/month; %d million free per month, then $%.2f per million",
+			total, SchedulerFreeInvocationsPerMonth/1_000_000, SchedulerPerMillionInvocations), usd(billable/1e6*SchedulerPerMillionInvocations))
+	}
+	for _, q := range g.OfType(awstype.SqsQueue) {
+		add("SQS queue (per request)", q.Name, fmt.Sprintf("$%.2f per million requests after %d million free per month; a dead-letter queue gets a message only for an invocation that could not start",
+			SQSPerMillionRequests, SQSFreeRequestsPerMonth/1_000_000), usd(0))
+	}
+}
+
+// scheduleTaskSize is the size a schedule's task runs at: its input's cpu/memory override, else
+// its task definition's.
+func scheduleTaskSize(g *Graph, sc *Resource) (vcpu, gb float64, arch string, ok bool) {
+	var cpu, mem float64
+	var okc, okm bool
+	if in, isStr := sc.in("target", "input").(string); isStr {
+		if m, isMap := parseJSON(in).(map[string]any); isMap {
+			cpu, okc = toNum(m["cpu"])
+			mem, okm = toNum(m["memory"])
+		}
+	}
+	arch = "X86_64"
+	if tds := g.linked(sc, "target", awstype.EcsTaskDefinition); len(tds) > 0 {
+		td := tds[0]
+		if a := td.str("runtimePlatform", "cpuArchitecture"); a != "" {
+			arch = a
+		}
+		if !okc || !okm {
+			cpu, okc = td.num("cpu")
+			mem, okm = td.num("memory")
+		}
+	}
+	return cpu / cpuUnitsPerVCPU, mem / bytesPerGiB, arch, okc && okm
 }
 
 func orUnknown(known bool) string {

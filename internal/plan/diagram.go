@@ -144,6 +144,24 @@ func buildArch(g *Graph) *arch {
 		}
 		a.link(id, nat, "egress")
 	}
+	// Scheduled jobs: EventBridge Scheduler starts one-off tasks in the private subnets; invocations
+	// that cannot start go to the dead-letter queue.
+	if scheds := g.OfType(awstype.SchedulerSchedule); len(scheds) > 0 {
+		var lines []string
+		for _, sc := range scheds {
+			lines = append(lines, sc.Name+": "+sc.str("scheduleExpression"))
+		}
+		comp := componentOr(g, scheds[0])
+		a.add(archNode{id: "scheduler", label: "EventBridge Scheduler\\n" + strings.Join(lines, "\\n"), zone: zoneAWS, component: comp})
+		jobs := a.add(archNode{id: "jobs", label: fmt.Sprintf("ECS Fargate scheduled jobs ×%d", len(scheds)), zone: zonePrivate, component: comp})
+		a.link("scheduler", jobs, "RunTask")
+		if qs := g.OfType(awstype.SqsQueue); len(qs) > 0 {
+			a.add(archNode{id: "dlq", label: "SQS dead-letter queue\\n" + qs[0].Name, zone: zoneAWS, component: componentOr(g, qs[0])})
+			a.link("scheduler", "dlq", "failed invocations")
+		}
+		services = append(services, jobs)
+	}
+
 	for i, db := range g.OfType(awstype.RdsInstance) {
 		az := "single-AZ"
 		if isTrue(db, "multiAz") {

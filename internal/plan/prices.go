@@ -24,6 +24,10 @@ package plan
 //   - KMS customer managed key: https://aws.amazon.com/kms/pricing/
 //   - AWS Budgets:        https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/ (priced
 //     at the per-day rate; an account's first budgets are free, so this is an upper bound)
+//   - EventBridge Scheduler: https://aws.amazon.com/eventbridge/pricing/ (Scheduler: 14 million
+//     invocations free per month, then $1.00 per million; the same in every commercial region)
+//   - SQS:                https://aws.amazon.com/sqs/pricing/ (standard queue: 1 million requests
+//     free per month, then $0.40 per million)
 
 // PriceTableDate is when the table below was compiled.
 const PriceTableDate = "2026-11-27"
@@ -38,12 +42,22 @@ const (
 	AssumedLCUPerALB = 1.0
 	// AssumedLogGBPerGroup is ingestion per log group per month (app logs, VPC flow logs).
 	AssumedLogGBPerGroup = 5.0
+	// AssumedScheduleRunMinutes is how long one scheduled job runs; the program cannot know it.
+	AssumedScheduleRunMinutes = 10.0
 	// FargateSpotDiscount is the share of the on-demand price Spot typically costs. Spot prices
 	// float per region and hour; AWS advertises "up to 70%" off.
 	FargateSpotDiscount = 0.30
 	// ValkeyNodePriceFactor is what a Valkey node costs relative to the same Redis OSS node
 	// (AWS: "20% lower price" for node-based ElastiCache for Valkey).
 	ValkeyNodePriceFactor = 0.80
+)
+
+// Usage prices that are the same in both regions (dated with the table).
+const (
+	SchedulerFreeInvocationsPerMonth = 14_000_000
+	SchedulerPerMillionInvocations   = 1.00
+	SQSFreeRequestsPerMonth          = 1_000_000
+	SQSPerMillionRequests            = 0.40
 )
 
 // FargateRate is the price of one vCPU-hour and one GB-hour.

@@ -228,6 +228,29 @@ var facts = map[string]func(g *Graph, r *Resource) string{
 		}
 		return fmt.Sprintf("$%s/%s on %s, alerts %s", r.str("limitAmount"), strings.ToLower(r.str("timeUnit")), orDash(strings.Join(filters, ",")), strings.Join(alerts, ", "))
 	},
+	awstype.SchedulerSchedule: func(_ *Graph, r *Resource) string {
+		parts := []string{r.str("scheduleExpression") + " " + orDefault(r.str("scheduleExpressionTimezone"), "UTC"), orDefault(r.str("state"), "ENABLED")}
+		if m := r.str("flexibleTimeWindow", "mode"); m != "" {
+			parts = append(parts, "flexible window "+m)
+		}
+		if n := r.str("target", "retryPolicy", "maximumRetryAttempts"); n != "" {
+			parts = append(parts, fmt.Sprintf("%s retries within %ss", n, orDash(r.str("target", "retryPolicy", "maximumEventAgeInSeconds"))))
+		}
+		if r.in("target", "deadLetterConfig", "arn") != nil {
+			parts = append(parts, "dead-letter queue")
+		}
+		if g := r.str("target", "ecsParameters", "group"); g != "" {
+			parts = append(parts, "task group "+g)
+		}
+		return strings.Join(parts, ", ")
+	},
+	awstype.SqsQueue: func(_ *Graph, r *Resource) string {
+		enc := "NOT encrypted"
+		if isTrue(r, "sqsManagedSseEnabled") || r.str("kmsMasterKeyId") != "" {
+			enc = "encrypted (SSE)"
+		}
+		return enc + ", messages kept " + orDash(r.str("messageRetentionSeconds")) + "s"
+	},
 	awstype.AppAutoscalingTarget: func(_ *Graph, r *Resource) string {
 		return fmt.Sprintf("%s–%s tasks", r.str("minCapacity"), r.str("maxCapacity"))
 	},
@@ -452,6 +475,9 @@ func summary(g *Graph) []string {
 			kind = "worker service "
 		}
 		lines = append(lines, kind+s.Name+": "+facts[awstype.EcsService](g, s))
+	}
+	for _, sc := range g.OfType(awstype.SchedulerSchedule) {
+		lines = append(lines, "schedule "+sc.Name+": "+facts[awstype.SchedulerSchedule](g, sc))
 	}
 	for _, lb := range g.OfType(awstype.LbLoadBalancer) {
 		var ls []string
