@@ -12,3 +12,9 @@ func one(t testing.TB, res *mockengine.Result, token string) *mockengine.Resourc
 	t.Helper()
 	return testkit.One(t, res, token)
 }
+
+// exportString is testkit.ExportString.
+func exportString(t testing.TB, res *mockengine.Result, name string) string {
+	t.Helper()
+	return testkit.ExportString(t, res, name)
+}

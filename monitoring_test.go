@@ -172,17 +172,6 @@ func TestAlarmsWatchTheRealResources(t *testing.T) {
 	}
 }
 
-// exportString is a stack output of a run as a string.
-func exportString(t *testing.T, res *mockengine.Result, name string) string {
-	t.Helper()
-	e, ok := res.Exports[name]
-	if !ok {
-		t.Fatalf("output %s missing", name)
-	}
-	s, _ := e.Value.(string)
-	return s
-}
-
 // TestDeploymentRuleAndRDSEventsWatchTheStack checks the event notifications against the real
 // service ARN and database identifier.
 func TestDeploymentRuleAndRDSEventsWatchTheStack(t *testing.T) {

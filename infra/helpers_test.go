@@ -72,16 +72,10 @@ func outputString(t testing.TB, r *mockengine.Resource, key string) string {
 	return v.StringValue()
 }
 
-// exportString is a stack output of a run, failing if the program did not export it; a value
-// that is not a string reads as "".
+// exportString is testkit.ExportString.
 func exportString(t testing.TB, res *mockengine.Result, name string) string {
 	t.Helper()
-	e, ok := res.Exports[name]
-	if !ok {
-		t.Fatalf("output %s missing", name)
-	}
-	s, _ := e.Value.(string)
-	return s
+	return testkit.ExportString(t, res, name)
 }
 
 // configCase is what parseConfig builds a parse from; configOpts adjust it.

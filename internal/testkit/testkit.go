@@ -18,3 +18,15 @@ func One(t testing.TB, res *mockengine.Result, token string) *mockengine.Resourc
 	}
 	return r
 }
+
+// ExportString is a stack output of a run, failing if the program did not export it; a value
+// that is not a string reads as "".
+func ExportString(t testing.TB, res *mockengine.Result, name string) string {
+	t.Helper()
+	e, ok := res.Exports[name]
+	if !ok {
+		t.Fatalf("output %s missing", name)
+	}
+	s, _ := e.Value.(string)
+	return s
+}
