@@ -146,19 +146,7 @@ func TestDatabaseConfigRejectsBadValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, tc.env, tc.keys, environment(tc.env))
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want *ConfigError", err)
-			}
-			found := false
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.String(), tc.mention) && strings.Contains(p.String(), "Fix: ") {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
-			}
+			wantProblem(t, err, tc.key, tc.mention, "")
 		})
 	}
 }

@@ -173,16 +173,7 @@ func TestDomainConfigProblems(t *testing.T) {
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, "test", tc.values, environment(tc.env), secret(tc.secrets...), noDefaultDomain())
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want a *ConfigError naming %s", err, tc.key)
-			}
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.String(), tc.mention) && strings.Contains(p.String(), "Fix:") {
-					return
-				}
-			}
-			t.Errorf("no problem names %s with %q and a fix; got:\n%v", qualify(tc.key), tc.mention, cerr)
+			wantProblem(t, err, tc.key, tc.mention, "")
 		})
 	}
 }

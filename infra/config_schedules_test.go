@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -112,16 +111,7 @@ func TestScheduleConfig(t *testing.T) {
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, "dev", map[string]string{"schedules": tc.schedules})
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.key)
-			}
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.Reason, tc.mention) && strings.HasPrefix(p.Fix, tc.fix) {
-					return
-				}
-			}
-			t.Errorf("no problem names %s with %q and a fix starting %q; got:\n%v", tc.key, tc.mention, tc.fix, cerr)
+			wantProblem(t, err, tc.key, tc.mention, tc.fix)
 		})
 	}
 }

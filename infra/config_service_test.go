@@ -2,7 +2,6 @@ package infra
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -112,16 +111,7 @@ func TestServiceConfigRejects(t *testing.T) {
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, tc.stack, tc.values, secret(tc.secret...))
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.key)
-			}
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.String(), tc.mention) && strings.Contains(p.String(), "Fix:") {
-					return
-				}
-			}
-			t.Errorf("no problem names %s with %q and a fix; got:\n%v", tc.key, tc.mention, cerr)
+			wantProblem(t, err, tc.key, tc.mention, "")
 		})
 	}
 	t.Run("a credential in appEnv is reported by name, never by value", func(t *testing.T) {

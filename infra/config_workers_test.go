@@ -72,16 +72,7 @@ func TestWorkerConfigRejects(t *testing.T) {
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, "dev", map[string]string{"workers": tc.workers})
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want a ConfigError naming %s", err, tc.key)
-			}
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.Reason, tc.mention) && strings.HasPrefix(p.Fix, tc.fix) {
-					return
-				}
-			}
-			t.Errorf("no problem names %s with %q and a fix starting %q; got:\n%v", tc.key, tc.mention, tc.fix, cerr)
+			wantProblem(t, err, tc.key, tc.mention, tc.fix)
 		})
 	}
 	t.Run("every problem of every worker is reported at once", func(t *testing.T) {

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -186,4 +187,21 @@ func assertNoWildcards(t testing.TB, doc PolicyDocument) {
 			}
 		}
 	}
+}
+
+// wantProblem is the bad-config check every table shares: err is a *ConfigError with a problem
+// on key (unqualified) that mentions mention and has a fix starting with fixPrefix ("" accepts
+// any fix, but there must be one).
+func wantProblem(t testing.TB, err error, key, mention, fixPrefix string) {
+	t.Helper()
+	var cerr *ConfigError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("err = %v, want a *ConfigError naming %s", err, qualify(key))
+	}
+	for _, p := range cerr.Problems {
+		if p.Key == qualify(key) && strings.Contains(p.String(), mention) && p.Fix != "" && strings.HasPrefix(p.Fix, fixPrefix) {
+			return
+		}
+	}
+	t.Errorf("no problem names %s with %q and a fix starting %q; got:\n%v", qualify(key), mention, fixPrefix, cerr)
 }
