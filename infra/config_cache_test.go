@@ -1,8 +1,6 @@
 package infra
 
 import (
-	"errors"
-	"strings"
 	"testing"
 )
 
@@ -91,16 +89,7 @@ func TestCacheConfigRejectsBadValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := parseConfig(t, tc.env, tc.keys, environment(tc.env), secret("appSecrets"))
-			var cerr *ConfigError
-			if !errors.As(err, &cerr) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			for _, p := range cerr.Problems {
-				if p.Key == qualify(tc.key) && strings.Contains(p.Reason, tc.mention) && strings.Contains(p.Fix, tc.fix) {
-					return
-				}
-			}
-			t.Errorf("no problem on %s mentioning %q with fix %q:\n%v", tc.key, tc.mention, tc.fix, cerr)
+			wantProblem(t, err, tc.key, tc.mention, tc.fix)
 		})
 	}
 }
